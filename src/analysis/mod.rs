@@ -1,0 +1,22 @@
+//! Analysis: pure, deterministic functions from series to numbers and verdicts —
+//! window reductions, thresholds, window comparisons, trends, forecasts. No I/O, no clock;
+//! time is always passed in. Depends on nothing else in the crate.
+
+pub mod change;
+pub mod normal;
+pub mod trend;
+mod verdict;
+pub mod window;
+
+pub use verdict::{Status, Verdict};
+
+/// Input the analysis refuses rather than propagate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("value #{index} is not a finite number")]
+    NonFinite { index: usize },
+    #[error("{found} points are too few; at least {needed} are needed")]
+    TooFewPoints { needed: usize, found: usize },
+    #[error("{x} times but {y} values")]
+    LengthMismatch { x: usize, y: usize },
+}

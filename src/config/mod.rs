@@ -1,0 +1,296 @@
+//! Engine config (`trendwatch.yaml`): where the data is (Elasticsearch or the embedded
+//! store), the named notifiers rules refer to, the rules directory and the state path.
+//! Secrets are only `${ENV_VAR}` references and never appear in an error.
+
+mod notifiers;
+mod secret;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::rules::{Diagnostic, Duration};
+
+pub use notifiers::*;
+pub use secret::{MissingSecret, Secret};
+
+/// The validated engine config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from; relative paths inside are relative to its directory.
+    pub path: Option<PathBuf>,
+    pub source: SourceConfig,
+    pub rules: Vec<PathBuf>,
+    pub state: PathBuf,
+    pub notifiers: BTreeMap<String, NotifierConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum SourceConfig {
+    Elasticsearch(ElasticsearchConfig),
+    /// The in-process store, loaded from NDJSON exports.
+    Embedded(EmbeddedConfig),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElasticsearchConfig {
+    /// One or more node URLs, tried in order.
+    pub urls: Vec<String>,
+    pub auth: Option<AuthConfig>,
+    pub ca_file: Option<PathBuf>,
+    /// Skips TLS certificate verification. Off unless asked for, and logged loudly.
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum AuthConfig {
+    Basic { username: String, password: Secret },
+    ApiKey { key: Secret },
+    Bearer { token: Secret },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddedConfig {
+    /// NDJSON files to load.
+    pub data: Vec<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigDocument {
+    source: Option<SourceConfig>,
+    #[serde(default)]
+    rules: Vec<PathBuf>,
+    state: Option<PathBuf>,
+    #[serde(default)]
+    notifiers: BTreeMap<String, NotifierConfig>,
+}
+
+impl Config {
+    /// Names of the defined notifiers, for checking rules' `notify` lists.
+    pub fn notifier_names(&self) -> BTreeSet<String> {
+        self.notifiers.keys().cloned().collect()
+    }
+
+    /// Reads and validates a config file. Errors carry file, line and column; no error
+    /// shows a line of the file, because such a line may hold a secret.
+    pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            vec![Diagnostic::for_file(
+                path,
+                format!("cannot read config: {error}"),
+            )]
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+        let document: ConfigDocument =
+            serde_saphyr::from_str(text).map_err(|error| vec![diagnostic_from(path, &error)])?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut problems = Vec::new();
+        for (name, notifier) in &document.notifiers {
+            problems.extend(
+                notifier_problems(name, notifier)
+                    .into_iter()
+                    .map(|message| Diagnostic::for_file(path, message)),
+            );
+        }
+        if let Some(SourceConfig::Elasticsearch(es)) = &document.source
+            && es.urls.is_empty()
+        {
+            problems.push(Diagnostic::for_file(path, "`source.elasticsearch.urls` is empty; name at least one node, e.g. `https://localhost:9200`"));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let rules = if document.rules.is_empty() {
+            vec![PathBuf::from("rules")]
+        } else {
+            document.rules
+        };
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            source: document
+                .source
+                .unwrap_or(SourceConfig::Embedded(EmbeddedConfig { data: Vec::new() })),
+            rules: rules.into_iter().map(|rules| base.join(rules)).collect(),
+            state: base.join(
+                document
+                    .state
+                    .unwrap_or_else(|| PathBuf::from("trendwatch-state.json")),
+            ),
+            notifiers: document.notifiers,
+        })
+    }
+}
+
+fn notifier_problems(name: &str, notifier: &NotifierConfig) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut require = |ok: bool, message: String| {
+        if !ok {
+            problems.push(format!("notifier `{name}`: {message}"));
+        }
+    };
+    match notifier {
+        NotifierConfig::Email(email) => {
+            require(
+                email.from.contains('@'),
+                format!("`from: {}` is not an email address", email.from),
+            );
+            require(
+                !email.to.is_empty(),
+                "`to` is empty; name at least one recipient".to_string(),
+            );
+            for to in &email.to {
+                require(
+                    to.contains('@'),
+                    format!("`to: {to}` is not an email address"),
+                );
+            }
+            require(
+                email.smtp.password.is_none() || email.smtp.username.is_some(),
+                "`smtp.password` is set without `smtp.username`".to_string(),
+            );
+        }
+        NotifierConfig::Sms(SmsConfig::Twilio(twilio)) => {
+            require(
+                !twilio.to.is_empty(),
+                "`to` is empty; name at least one phone number".to_string(),
+            );
+            for number in std::iter::once(&twilio.from).chain(&twilio.to) {
+                require(
+                    is_e164(number),
+                    format!(
+                        "`{number}` is not a phone number in E.164 form such as `+15551234567`"
+                    ),
+                );
+            }
+        }
+        NotifierConfig::Sms(SmsConfig::Sns(sns)) => {
+            require(
+                !sns.to.is_empty(),
+                "`to` is empty; name at least one phone number".to_string(),
+            );
+            for number in &sns.to {
+                require(
+                    is_e164(number),
+                    format!(
+                        "`{number}` is not a phone number in E.164 form such as `+15551234567`"
+                    ),
+                );
+            }
+        }
+        NotifierConfig::Webhook(webhook) => {
+            require(
+                webhook.url.starts_with("http://") || webhook.url.starts_with("https://"),
+                "`url` must start with http:// or https://".to_string(),
+            );
+        }
+        NotifierConfig::Stdout {} | NotifierConfig::Slack(_) => {}
+    }
+    problems
+}
+
+fn is_e164(number: &str) -> bool {
+    number.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+fn diagnostic_from(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
+    let (line, column) = error
+        .location()
+        .map_or((0, 0), |location| (location.line(), location.column()));
+    let message = error.without_snippet().to_string();
+    let suffix = format!(" at line {line}, column {column}");
+    let message = message
+        .strip_suffix(&suffix)
+        .unwrap_or(&message)
+        .to_string();
+    let hint = match error.without_snippet() {
+        serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        }
+        | serde_saphyr::Error::SerdeUnknownVariant {
+            variant: field,
+            expected,
+            ..
+        } => crate::rules::closest(field, expected.iter().copied())
+            .map(|near| format!("did you mean `{near}`?")),
+        _ => None,
+    };
+    Diagnostic {
+        file: path.to_path_buf(),
+        line,
+        column,
+        rule: None,
+        message,
+        hint,
+        source_line: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
+        Config::parse(Path::new("conf/trendwatch.yaml"), text)
+    }
+
+    #[test]
+    fn a_full_config_parses_with_paths_relative_to_the_file() {
+        let config = parse(
+            "source:\n  elasticsearch:\n    urls: [https://es:9200]\n    auth: { basic: { username: tw, password: '${ES_PASSWORD}' } }\n\
+             notifiers:\n  mail:\n    email:\n      smtp: { host: smtp.example.com, username: tw, password: '${SMTP_PASSWORD}' }\n      from: tw@example.com\n      to: [ops@example.com]\n  console:\n    stdout: {}\n",
+        )
+        .unwrap();
+        assert_eq!(config.rules, vec![PathBuf::from("conf/rules")]);
+        assert_eq!(config.state, PathBuf::from("conf/trendwatch-state.json"));
+        assert_eq!(
+            config.notifier_names().into_iter().collect::<Vec<_>>(),
+            ["console", "mail"]
+        );
+    }
+
+    #[test]
+    fn a_literal_secret_is_an_error_that_does_not_show_it() {
+        let errors = parse("notifiers:\n  chat:\n    slack: { webhook_url: 'https://hooks.example/T000/SECRETPART' }\n").unwrap_err();
+        let shown = format!("{errors:?}");
+        assert!(!shown.contains("SECRETPART"), "{shown}");
+        assert_eq!(errors[0].line, 3);
+        assert!(
+            errors[0]
+                .message
+                .contains("secrets are read from the environment"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn misspelt_keys_get_a_hint() {
+        let errors = parse("notifiers:\n  mail:\n    emial: {}\n").unwrap_err();
+        assert_eq!(errors[0].hint.as_deref(), Some("did you mean `email`?"));
+    }
+
+    #[test]
+    fn bad_phone_numbers_and_addresses_are_named() {
+        let errors = parse(
+            "notifiers:\n  sms:\n    sms:\n      twilio: { account_sid: AC1, auth_token: '${TWILIO_TOKEN}', from: '+15550100000', to: ['555-0101'] }\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "notifier `sms`: `555-0101` is not a phone number in E.164 form such as `+15551234567`"
+        );
+    }
+}

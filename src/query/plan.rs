@@ -1,0 +1,165 @@
+//! Rule → one search body that returns every group's series at once:
+//! filters AND a time range → `terms` per group-by field → `date_histogram` → the metric.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::rules::{Condition, FieldAggregation, Metric, Rule};
+
+/// Most groups a `terms` level returns; more need composite paging (planned with the
+/// Elasticsearch source).
+pub const MAX_GROUPS_PER_LEVEL: u64 = 1_000;
+
+/// The aggregation names the planner emits and the parser reads.
+pub(super) const GROUP_AGG: &str = "group";
+pub(super) const SERIES_AGG: &str = "series";
+pub(super) const VALUE_AGG: &str = "value";
+pub(super) const NUMERATOR_AGG: &str = "numerator";
+pub(super) const DENOMINATOR_AGG: &str = "denominator";
+
+/// The buckets a search covers: `[start_ms, end_ms)` in steps of `bucket_ms`, complete
+/// buckets only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeGrid {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub bucket_ms: i64,
+}
+
+impl TimeGrid {
+    pub fn len(&self) -> usize {
+        usize::try_from((self.end_ms - self.start_ms) / self.bucket_ms).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bucket index a timestamp falls in, if it is on the grid.
+    pub fn index_of(&self, timestamp_ms: i64) -> Option<usize> {
+        if timestamp_ms < self.start_ms || timestamp_ms >= self.end_ms {
+            return None;
+        }
+        usize::try_from((timestamp_ms - self.start_ms) / self.bucket_ms).ok()
+    }
+
+    pub fn timestamp_of(&self, index: usize) -> i64 {
+        self.start_ms + self.bucket_ms * index as i64
+    }
+}
+
+/// A planned search: where to send it, what to send, and the grid its series land on.
+#[derive(Debug, Clone)]
+pub struct SearchPlan {
+    pub index: String,
+    pub body: Value,
+    pub grid: TimeGrid,
+}
+
+/// The grid a rule evaluated at `now` looks at: it ends at the last bucket boundary before
+/// `now - query_delay` (the still-filling bucket is never judged) and reaches back over the
+/// lookback or the farthest comparison window, whichever is longer.
+pub fn time_grid(rule: &Rule, now: DateTime<Utc>) -> TimeGrid {
+    let bucket_ms = rule.bucket.as_millis_i64().max(1);
+    let visible = now.timestamp_millis() - rule.query_delay.as_millis_i64();
+    let end_ms = visible.div_euclid(bucket_ms) * bucket_ms;
+    let mut span_ms = rule
+        .lookback
+        .as_millis_i64()
+        .max(rule.window.as_millis_i64());
+    if let Condition::Change(change) = &rule.condition {
+        for baseline in &change.baselines {
+            let reach = baseline.offset(rule.window).as_millis_i64() + rule.window.as_millis_i64();
+            span_ms = span_ms.max(reach);
+        }
+    }
+    TimeGrid {
+        start_ms: end_ms - span_ms,
+        end_ms,
+        bucket_ms,
+    }
+}
+
+/// Plans the one search that evaluates `rule` at `now`.
+///
+/// A change rule compares a few short windows spread over days; its search asks only for
+/// those windows and for non-empty buckets, instead of every bucket in between.
+pub fn plan_search(rule: &Rule, now: DateTime<Utc>) -> SearchPlan {
+    let grid = time_grid(rule, now);
+    let time_field = rule.timestamp_field.as_str();
+    let range = |start: i64, end: i64| json!({ "range": { time_field: { "gte": start, "lt": end, "format": "epoch_millis" } } });
+    let mut filters = rule.filter.clone();
+    let mut histogram = json!({
+        "field": rule.timestamp_field,
+        "fixed_interval": rule.bucket.to_es_interval(),
+        "min_doc_count": 0,
+        "extended_bounds": { "min": grid.start_ms, "max": grid.end_ms - grid.bucket_ms }
+    });
+    match &rule.condition {
+        Condition::Change(change) => {
+            let window = rule.window.as_millis_i64();
+            let mut windows = vec![range(grid.end_ms - window, grid.end_ms)];
+            for baseline in &change.baselines {
+                let end = grid.end_ms - baseline.offset(rule.window).as_millis_i64();
+                windows.push(range(end - window, end));
+            }
+            filters.push(json!({ "bool": { "should": windows, "minimum_should_match": 1 } }));
+            histogram["min_doc_count"] = json!(1);
+            if let Some(object) = histogram.as_object_mut() {
+                object.remove("extended_bounds");
+            }
+        }
+        _ => filters.push(range(grid.start_ms, grid.end_ms)),
+    }
+    let mut series = json!({ "date_histogram": histogram });
+    if let Some(metric_aggs) = metric_aggregations(&rule.metric) {
+        series["aggs"] = metric_aggs;
+    }
+    let mut aggs = json!({ SERIES_AGG: series });
+    for (depth, field) in rule.group_by.iter().enumerate().rev() {
+        aggs = json!({ format!("{GROUP_AGG}_{depth}"): {
+            "terms": { "field": field, "size": MAX_GROUPS_PER_LEVEL, "order": { "_key": "asc" } },
+            "aggs": aggs
+        } });
+    }
+    let body = json!({
+        "size": 0,
+        "track_total_hits": false,
+        "query": { "bool": { "filter": filters } },
+        "aggs": aggs
+    });
+    SearchPlan {
+        index: rule.index.clone(),
+        body,
+        grid,
+    }
+}
+
+fn metric_aggregations(metric: &Metric) -> Option<Value> {
+    Some(match metric {
+        Metric::Count => return None,
+        Metric::Field { aggregation, field } => {
+            let kind = match aggregation {
+                FieldAggregation::Avg => "avg",
+                FieldAggregation::Min => "min",
+                FieldAggregation::Max => "max",
+                FieldAggregation::Sum => "sum",
+                FieldAggregation::Distinct => "cardinality",
+            };
+            json!({ VALUE_AGG: { kind: { "field": field } } })
+        }
+        Metric::Percentile { field, percent } => {
+            json!({ VALUE_AGG: { "percentiles": { "field": field, "percents": [percent] } } })
+        }
+        Metric::Ratio {
+            numerator,
+            denominator,
+        } => {
+            let mut aggs = json!({ NUMERATOR_AGG: { "filter": numerator } });
+            if let Some(denominator) = denominator {
+                aggs[DENOMINATOR_AGG] = json!({ "filter": denominator });
+            }
+            aggs
+        }
+    })
+}

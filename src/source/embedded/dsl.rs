@@ -1,0 +1,455 @@
+//! Elasticsearch query DSL → tantivy queries, for the clauses trendwatch and its users'
+//! filters need: `bool`, `term`, `terms`, `range`, `exists`, `prefix`, `match_all`,
+//! `match_none`. Anything else is an `Unsupported` error naming the clause — never a
+//! silently different query. Every clause runs in filter context (no scoring).
+
+use std::ops::Bound;
+
+use serde_json::{Map, Value};
+use tantivy::DateTime;
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, InvertedIndexRangeQuery, Occur, Query,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::{IndexRecordOption, Term};
+
+use super::error::StoreError;
+use super::fields::Fields;
+
+/// Translates one query clause found at `path` (for error messages).
+pub fn translate(
+    clause: &Value,
+    fields: &Fields,
+    path: &str,
+) -> Result<Box<dyn Query>, StoreError> {
+    let object = clause
+        .as_object()
+        .ok_or_else(|| StoreError::parsing(path, "a query clause must be an object"))?;
+    let mut entries = object.iter();
+    let (Some((kind, body)), None) = (entries.next(), entries.next()) else {
+        return Err(StoreError::parsing(
+            path,
+            format!(
+                "a query clause holds exactly one query type, found {}",
+                object.len()
+            ),
+        ));
+    };
+    let path = format!("{path}.{kind}");
+    match kind.as_str() {
+        "bool" => boolean(body, fields, &path),
+        "term" => {
+            let (field, value) = single_field(body, &path)?;
+            let value = value
+                .as_object()
+                .and_then(|o| o.get("value"))
+                .unwrap_or(value);
+            term(field, value, fields, &path)
+        }
+        "terms" => terms(body, fields, &path),
+        "range" => range(body, fields, &path),
+        "exists" => exists(body, fields, &path),
+        "prefix" => prefix(body, fields, &path),
+        "match_all" => Ok(Box::new(AllQuery)),
+        "match_none" => Ok(Box::new(EmptyQuery)),
+        other => Err(StoreError::unsupported(
+            &path,
+            format!("query type [{other}]"),
+        )),
+    }
+}
+
+fn boolean(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| StoreError::parsing(path, "[bool] must be an object"))?;
+    let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut optional: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut minimum_should_match = None;
+    for (key, value) in object {
+        let clause_path = format!("{path}.{key}");
+        match key.as_str() {
+            "must" | "filter" => required.extend(
+                clause_list(value, fields, &clause_path)?
+                    .into_iter()
+                    .map(|q| (Occur::Must, q)),
+            ),
+            "must_not" => required.extend(
+                clause_list(value, fields, &clause_path)?
+                    .into_iter()
+                    .map(|q| (Occur::MustNot, q)),
+            ),
+            "should" => optional.extend(
+                clause_list(value, fields, &clause_path)?
+                    .into_iter()
+                    .map(|q| (Occur::Should, q)),
+            ),
+            "minimum_should_match" => {
+                minimum_should_match = Some(parse_minimum_should_match(value, &clause_path)?)
+            }
+            "boost" | "_name" => {}
+            other => {
+                return Err(StoreError::parsing(
+                    path,
+                    format!("[bool] query does not support [{other}]"),
+                ));
+            }
+        }
+    }
+    let has_positive = required.iter().any(|(occur, _)| *occur == Occur::Must);
+    // Elasticsearch: without `minimum_should_match`, `should` is optional when a must/filter
+    // clause is present and at least one must match otherwise.
+    let minimum = minimum_should_match
+        .unwrap_or(if has_positive { 0 } else { 1 })
+        .min(optional.len());
+    if minimum > 0 {
+        let should: Box<dyn Query> = Box::new(BooleanQuery::with_minimum_required_clauses(
+            optional, minimum,
+        ));
+        required.push((Occur::Must, should));
+    }
+    if !required.iter().any(|(occur, _)| *occur == Occur::Must) {
+        required.push((Occur::Must, Box::new(AllQuery)));
+    }
+    Ok(Box::new(BooleanQuery::new(required)))
+}
+
+fn parse_minimum_should_match(value: &Value, path: &str) -> Result<usize, StoreError> {
+    match value {
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| StoreError::unsupported(path, "a negative [minimum_should_match]")),
+        Value::String(text) => text.parse().map_err(|_| {
+            StoreError::unsupported(
+                path,
+                format!("[minimum_should_match] \"{text}\" (only whole numbers)"),
+            )
+        }),
+        _ => Err(StoreError::parsing(
+            path,
+            "[minimum_should_match] must be a number",
+        )),
+    }
+}
+
+fn clause_list(
+    value: &Value,
+    fields: &Fields,
+    path: &str,
+) -> Result<Vec<Box<dyn Query>>, StoreError> {
+    match value {
+        Value::Array(clauses) => clauses
+            .iter()
+            .enumerate()
+            .map(|(i, c)| translate(c, fields, &format!("{path}[{i}]")))
+            .collect(),
+        Value::Object(_) => Ok(vec![translate(value, fields, path)?]),
+        _ => Err(StoreError::parsing(
+            path,
+            "expected a query clause or a list of them",
+        )),
+    }
+}
+
+/// `{ "field": value }` with exactly one field.
+fn single_field<'v>(body: &'v Value, path: &str) -> Result<(&'v str, &'v Value), StoreError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| StoreError::parsing(path, "expected an object naming one field"))?;
+    let mut entries = object
+        .iter()
+        .filter(|(key, _)| !matches!(key.as_str(), "boost" | "_name"));
+    match (entries.next(), entries.next()) {
+        (Some((field, value)), None) => Ok((field.as_str(), value)),
+        _ => Err(StoreError::parsing(path, "expected exactly one field")),
+    }
+}
+
+fn term(
+    field: &str,
+    value: &Value,
+    fields: &Fields,
+    path: &str,
+) -> Result<Box<dyn Query>, StoreError> {
+    if fields.is_time(field) {
+        let millis = timestamp_millis(value, path)?;
+        let term =
+            Term::from_field_date_for_search(fields.time, DateTime::from_timestamp_millis(millis));
+        return Ok(Box::new(RangeQuery::new(
+            Bound::Included(term.clone()),
+            Bound::Included(term),
+        )));
+    }
+    match value {
+        Value::String(text) => {
+            let mut term = Term::from_field_json_path(fields.document, field, true);
+            term.append_type_and_str(text);
+            Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
+        }
+        Value::Number(number) => {
+            let number = number
+                .as_f64()
+                .ok_or_else(|| StoreError::parsing(path, "number out of range"))?;
+            let bound = json_number_term(fields, field, number);
+            Ok(Box::new(RangeQuery::new(
+                Bound::Included(bound.clone()),
+                Bound::Included(bound),
+            )))
+        }
+        Value::Bool(flag) => {
+            let mut term = Term::from_field_json_path(fields.document, field, true);
+            term.append_type_and_fast_value(*flag);
+            Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
+        }
+        _ => Err(StoreError::parsing(
+            path,
+            format!("[term] value for [{field}] must be a string, number or boolean"),
+        )),
+    }
+}
+
+fn json_number_term(fields: &Fields, field: &str, number: f64) -> Term {
+    let mut term = Term::from_field_json_path(fields.document, field, true);
+    term.append_type_and_fast_value(number);
+    term
+}
+
+fn terms(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+    let (field, values) = single_field(body, path)?;
+    let values = values.as_array().ok_or_else(|| {
+        StoreError::parsing(
+            path,
+            format!("[terms] values for [{field}] must be an array"),
+        )
+    })?;
+    let alternatives = values
+        .iter()
+        .map(|value| term(field, value, fields, path).map(|query| (Occur::Should, query)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if alternatives.is_empty() {
+        return Ok(Box::new(EmptyQuery));
+    }
+    Ok(Box::new(BooleanQuery::new(alternatives)))
+}
+
+fn range(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+    let (field, spec) = single_field(body, path)?;
+    let spec = spec.as_object().ok_or_else(|| {
+        StoreError::parsing(path, format!("[range] for [{field}] must be an object"))
+    })?;
+    check_range_keys(spec, path)?;
+    if fields.is_time(field) {
+        let millis = |key: &str| -> Result<Option<i64>, StoreError> {
+            spec.get(key)
+                .filter(|v| !v.is_null())
+                .map(|v| timestamp_millis(v, &format!("{path}.{key}")))
+                .transpose()
+        };
+        return Ok(time_range(
+            fields,
+            millis("gte")?,
+            millis("gt")?,
+            millis("lte")?,
+            millis("lt")?,
+        ));
+    }
+    let bound = |key: &str| -> Result<Option<Term>, StoreError> {
+        match spec.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64().map(|n| json_number_term(fields, field, n))),
+            Some(_) => Err(StoreError::unsupported(
+                &format!("{path}.{key}"),
+                format!("a [range] on [{field}] with a non-numeric bound"),
+            )),
+        }
+    };
+    let (lower, upper) = bounds(bound("gte")?, bound("gt")?, bound("lte")?, bound("lt")?);
+    Ok(range_or_all(lower, upper))
+}
+
+/// Below this share of the stored time span, a time range walks the index instead of
+/// scanning the time column.
+const INDEX_WALK_MAX_SHARE: f64 = 0.02;
+
+/// A range on the time field. A narrow range walks the date field's index, which holds
+/// whole seconds and so visits only the matching documents; a wide one scans the time
+/// column, which costs the same whatever the width. The walk is exact on its own for
+/// whole-second `gte`/`lt` bounds — what the planner sends — and is otherwise intersected
+/// with the exact millisecond range on the column.
+fn time_range(
+    fields: &Fields,
+    gte: Option<i64>,
+    gt: Option<i64>,
+    lte: Option<i64>,
+    lt: Option<i64>,
+) -> Box<dyn Query> {
+    let exact_term =
+        |ms: i64| Term::from_field_date(fields.time, DateTime::from_timestamp_millis(ms));
+    let column_range = || {
+        let (lower, upper) = bounds(
+            gte.map(exact_term),
+            gt.map(exact_term),
+            lte.map(exact_term),
+            lt.map(exact_term),
+        );
+        range_or_all(lower, upper)
+    };
+    let narrow = fields.time_span.is_some_and(|(first, last)| {
+        let from = gte.or(gt).unwrap_or(first).max(first);
+        let to = lt.or(lte).unwrap_or(last).min(last);
+        ((to - from) as f64) < INDEX_WALK_MAX_SHARE * ((last - first).max(1) as f64)
+    });
+    if !narrow {
+        return column_range();
+    }
+    let whole_second = |ms: &Option<i64>| ms.is_none_or(|ms| ms % 1_000 == 0);
+    let exact_by_seconds = gt.is_none() && lte.is_none() && whole_second(&gte) && whole_second(&lt);
+    let second_term = |ms: i64| {
+        Term::from_field_date_for_search(fields.time, DateTime::from_timestamp_millis(ms))
+    };
+    let lower_ms = gte.or(gt);
+    let upper_ms = lt.or(lte);
+    let coarse_lower = lower_ms.map_or(Bound::Unbounded, |ms| Bound::Included(second_term(ms)));
+    let coarse_upper = match (lt, upper_ms) {
+        (Some(ms), _) if ms % 1_000 == 0 => Bound::Excluded(second_term(ms)),
+        (_, Some(ms)) => Bound::Included(second_term(ms)),
+        (_, None) => Bound::Unbounded,
+    };
+    if matches!(
+        (&coarse_lower, &coarse_upper),
+        (Bound::Unbounded, Bound::Unbounded)
+    ) {
+        return Box::new(AllQuery);
+    }
+    let coarse: Box<dyn Query> = Box::new(InvertedIndexRangeQuery::new(coarse_lower, coarse_upper));
+    if exact_by_seconds {
+        return coarse;
+    }
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, coarse),
+        (Occur::Must, column_range()),
+    ]))
+}
+
+fn check_range_keys(spec: &Map<String, Value>, path: &str) -> Result<(), StoreError> {
+    for (key, value) in spec {
+        match key.as_str() {
+            "gte" | "gt" | "lte" | "lt" | "boost" => {}
+            "format"
+                if matches!(
+                    value.as_str(),
+                    Some("epoch_millis" | "strict_date_optional_time" | "date_optional_time")
+                ) => {}
+            "time_zone" if matches!(value.as_str(), Some("UTC" | "Z" | "+00:00")) => {}
+            "format" | "time_zone" => {
+                return Err(StoreError::unsupported(
+                    path,
+                    format!("[range] {key} {value}"),
+                ));
+            }
+            other => {
+                return Err(StoreError::parsing(
+                    path,
+                    format!("[range] query does not support [{other}]"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bounds(
+    gte: Option<Term>,
+    gt: Option<Term>,
+    lte: Option<Term>,
+    lt: Option<Term>,
+) -> (Bound<Term>, Bound<Term>) {
+    let lower = gte
+        .map(Bound::Included)
+        .or(gt.map(Bound::Excluded))
+        .unwrap_or(Bound::Unbounded);
+    let upper = lte
+        .map(Bound::Included)
+        .or(lt.map(Bound::Excluded))
+        .unwrap_or(Bound::Unbounded);
+    (lower, upper)
+}
+
+fn range_or_all(lower: Bound<Term>, upper: Bound<Term>) -> Box<dyn Query> {
+    if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+        return Box::new(AllQuery);
+    }
+    Box::new(RangeQuery::new(lower, upper))
+}
+
+fn exists(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+    let field = body
+        .get("field")
+        .and_then(Value::as_str)
+        .ok_or_else(|| StoreError::parsing(path, "[exists] needs a [field] string"))?;
+    Ok(Box::new(ExistsQuery::new(
+        fields.column(field),
+        !fields.is_time(field),
+    )))
+}
+
+fn prefix(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+    let (field, value) = single_field(body, path)?;
+    let value = value
+        .as_object()
+        .and_then(|o| o.get("value"))
+        .unwrap_or(value);
+    let prefix = value.as_str().ok_or_else(|| {
+        StoreError::parsing(
+            path,
+            format!("[prefix] value for [{field}] must be a string"),
+        )
+    })?;
+    if fields.is_time(field) {
+        return Err(StoreError::unsupported(
+            path,
+            "a [prefix] query on the time field",
+        ));
+    }
+    let term_for = |text: &str| {
+        let mut term = Term::from_field_json_path(fields.document, field, true);
+        term.append_type_and_str(text);
+        term
+    };
+    // Every string starting with `prefix` sorts between `prefix` and `prefix` + the largest
+    // code point, so the prefix is a range over the term dictionary.
+    let upper = format!("{prefix}{}", char::MAX);
+    Ok(Box::new(InvertedIndexRangeQuery::new(
+        Bound::Included(term_for(prefix)),
+        Bound::Excluded(term_for(&upper)),
+    )))
+}
+
+/// A timestamp as epoch milliseconds: a number, or an RFC 3339 string.
+pub fn timestamp_millis(value: &Value, path: &str) -> Result<i64, StoreError> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .ok_or_else(|| {
+                StoreError::parsing(path, format!("[{n}] is not an epoch-millisecond timestamp"))
+            }),
+        Value::String(text) => {
+            if let Ok(millis) = text.parse::<i64>() {
+                return Ok(millis);
+            }
+            chrono::DateTime::parse_from_rfc3339(text).map(|t| t.timestamp_millis()).map_err(|_| {
+                if text.starts_with("now") {
+                    StoreError::unsupported(path, format!("date math [{text}]"))
+                } else {
+                    StoreError::parsing(path, format!("failed to parse date [{text}]: expected RFC 3339 or epoch milliseconds"))
+                }
+            })
+        }
+        _ => Err(StoreError::parsing(
+            path,
+            "a date must be a string or a number",
+        )),
+    }
+}

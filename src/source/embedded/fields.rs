@@ -1,0 +1,83 @@
+//! The store's tantivy schema: the time field as a millisecond date, every other document
+//! field inside one dynamic JSON field (dots and nested objects alike), and the index name.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, STRING, Schema,
+    TextFieldIndexing,
+};
+
+/// Name of the JSON field holding each document's fields.
+pub const DOCUMENT_FIELD: &str = "doc";
+/// Name of the field holding the index a document belongs to.
+pub const INDEX_FIELD: &str = "_index";
+
+/// Handles to the schema's fields, and the user-facing name of the time field.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub time: Field,
+    pub time_name: String,
+    pub document: Field,
+    pub index: Field,
+    /// The first and last timestamp stored (epoch ms), once known; lets time ranges choose
+    /// the cheaper of the index walk and the column scan.
+    pub time_span: Option<(i64, i64)>,
+}
+
+impl Fields {
+    pub fn schema(time_field: &str) -> (Schema, Fields) {
+        let mut builder = Schema::builder();
+        let time = builder.add_date_field(
+            time_field,
+            DateOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_precision(DateTimePrecision::Milliseconds),
+        );
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic);
+        let document = builder.add_json_field(
+            DOCUMENT_FIELD,
+            JsonObjectOptions::default()
+                .set_indexing_options(indexing)
+                .set_fast("raw")
+                .set_expand_dots_enabled(),
+        );
+        let index = builder.add_text_field(INDEX_FIELD, STRING);
+        let schema = builder.build();
+        (
+            schema,
+            Fields {
+                time,
+                time_name: time_field.to_string(),
+                document,
+                index,
+                time_span: None,
+            },
+        )
+    }
+
+    /// Rebuilds the handles from a schema made by [`Fields::schema`].
+    pub fn from_schema(schema: &Schema, time_field: &str) -> tantivy::Result<Fields> {
+        Ok(Fields {
+            time: schema.get_field(time_field)?,
+            time_name: time_field.to_string(),
+            document: schema.get_field(DOCUMENT_FIELD)?,
+            index: schema.get_field(INDEX_FIELD)?,
+            time_span: None,
+        })
+    }
+
+    pub fn is_time(&self, field: &str) -> bool {
+        field == self.time_name
+    }
+
+    /// The tantivy column name for a document field (`host.name` → `doc.host.name`).
+    pub fn column(&self, field: &str) -> String {
+        if self.is_time(field) {
+            field.to_string()
+        } else {
+            format!("{DOCUMENT_FIELD}.{field}")
+        }
+    }
+}

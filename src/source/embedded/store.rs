@@ -1,0 +1,294 @@
+//! The in-memory tantivy index and the search entry point: index-pattern resolution,
+//! request validation, query + aggregation execution, and the response envelope.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use tantivy::aggregation::{AggContextParams, AggregationCollector};
+use tantivy::collector::Count;
+use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, TantivyDocument};
+
+use super::aggs;
+use super::dsl;
+use super::error::StoreError;
+use super::fields::Fields;
+
+/// Memory the index writer may buffer before it flushes a segment.
+const WRITER_MEMORY_BYTES: usize = 200_000_000;
+
+/// Why one document could not be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("a document must be a JSON object")]
+    NotAnObject,
+    #[error("the document has no `{0}` timestamp")]
+    MissingTimestamp(String),
+    #[error("the `{field}` timestamp is invalid: {reason}")]
+    BadTimestamp { field: String, reason: String },
+}
+
+/// Collects documents, then builds the searchable store.
+pub struct StoreBuilder {
+    index: Index,
+    writer: IndexWriter,
+    fields: Fields,
+    indices: BTreeSet<String>,
+    documents: u64,
+    time_span: Option<(i64, i64)>,
+}
+
+impl StoreBuilder {
+    pub fn new(time_field: &str) -> Result<Self, StoreError> {
+        let (schema, fields) = Fields::schema(time_field);
+        let index = Index::create_in_ram(schema);
+        let writer = index.writer(WRITER_MEMORY_BYTES)?;
+        Ok(StoreBuilder {
+            index,
+            writer,
+            fields,
+            indices: BTreeSet::new(),
+            documents: 0,
+            time_span: None,
+        })
+    }
+
+    /// Adds one document to `index_name`. The time field is read from the document's top level.
+    pub fn add(&mut self, index_name: &str, document: &Value) -> Result<(), DocumentError> {
+        let object = document.as_object().ok_or(DocumentError::NotAnObject)?;
+        let time_name = &self.fields.time_name;
+        let timestamp = object
+            .get(time_name)
+            .ok_or_else(|| DocumentError::MissingTimestamp(time_name.clone()))?;
+        let millis = dsl::timestamp_millis(timestamp, time_name).map_err(|error| {
+            DocumentError::BadTimestamp {
+                field: time_name.clone(),
+                reason: error.to_string(),
+            }
+        })?;
+        let mut doc = TantivyDocument::new();
+        doc.add_date(self.fields.time, DateTime::from_timestamp_millis(millis));
+        doc.add_text(self.fields.index, index_name);
+        let body: BTreeMap<String, OwnedValue> = object
+            .iter()
+            .filter(|(key, _)| *key != time_name)
+            .map(|(key, value)| (key.clone(), OwnedValue::from(value.clone())))
+            .collect();
+        doc.add_object(self.fields.document, body);
+        if !self.indices.contains(index_name) {
+            self.indices.insert(index_name.to_string());
+        }
+        self.writer
+            .add_document(doc)
+            .map_err(|error| DocumentError::BadTimestamp {
+                field: time_name.clone(),
+                reason: error.to_string(),
+            })?;
+        self.documents += 1;
+        self.time_span = Some(self.time_span.map_or((millis, millis), |(first, last)| {
+            (first.min(millis), last.max(millis))
+        }));
+        Ok(())
+    }
+
+    /// Commits and merges everything into one segment: the store is read-only from here
+    /// on, and one segment makes every search cheaper.
+    pub fn finish(mut self) -> Result<EmbeddedStore, StoreError> {
+        self.writer.commit()?;
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            self.writer.merge(&segments).wait()?;
+        }
+        self.writer.wait_merging_threads()?;
+        let reader = self.index.reader()?;
+        let fields = Fields {
+            time_span: self.time_span,
+            ..self.fields
+        };
+        Ok(EmbeddedStore {
+            index: self.index,
+            reader,
+            fields,
+            indices: self.indices,
+            documents: self.documents,
+        })
+    }
+}
+
+/// A searchable, read-only set of documents that answers Elasticsearch search bodies.
+pub struct EmbeddedStore {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    indices: BTreeSet<String>,
+    documents: u64,
+}
+
+impl EmbeddedStore {
+    pub fn document_count(&self) -> u64 {
+        self.documents
+    }
+
+    pub fn index_names(&self) -> impl Iterator<Item = &str> {
+        self.indices.iter().map(String::as_str)
+    }
+
+    /// Answers `POST /{index_pattern}/_search` with `body`, in Elasticsearch's shape.
+    pub fn search(&self, index_pattern: &str, body: &Value) -> Result<Value, StoreError> {
+        let started = Instant::now();
+        let request = body
+            .as_object()
+            .ok_or_else(|| StoreError::parsing("", "the search body must be a JSON object"))?;
+        let mut track_total_hits = true;
+        for (key, value) in request {
+            match key.as_str() {
+                "size" if value.as_u64() == Some(0) => {}
+                "size" => {
+                    return Err(StoreError::unsupported(
+                        "size",
+                        "returning documents (size > 0); set \"size\": 0",
+                    ));
+                }
+                "track_total_hits" => track_total_hits = value.as_bool().unwrap_or(true),
+                "query" | "aggs" | "aggregations" | "timeout" => {}
+                other => {
+                    return Err(StoreError::unsupported(
+                        other,
+                        format!("search option [{other}]"),
+                    ));
+                }
+            }
+        }
+        if !request.contains_key("size") {
+            return Err(StoreError::unsupported(
+                "size",
+                "returning documents (the default size is 10); set \"size\": 0",
+            ));
+        }
+        let matching_indices = self.resolve_indices(index_pattern)?;
+        let query = self.query_for(request.get("query"), &matching_indices)?;
+        let aggs_request = request.get("aggs").or_else(|| request.get("aggregations"));
+        let searcher = self.reader.searcher();
+        let mut response = json!({
+            "took": 0,
+            "timed_out": false,
+            "_shards": { "total": 1, "successful": 1, "skipped": 0, "failed": 0 },
+            "hits": { "max_score": null, "hits": [] }
+        });
+        if track_total_hits {
+            let total = searcher.search(query.as_ref(), &Count)?;
+            response["hits"]["total"] = json!({ "value": total, "relation": "eq" });
+        }
+        if let Some(aggs_request) = aggs_request {
+            let aggregations = aggs::translate(aggs_request, &self.fields, "aggs")?;
+            let context = AggContextParams {
+                tokenizers: self.index.tokenizers().clone(),
+                ..AggContextParams::default()
+            };
+            let collector = AggregationCollector::from_aggs(aggregations, context);
+            let results = searcher.search(query.as_ref(), &collector)?;
+            let mut results = serde_json::to_value(results)
+                .map_err(|error| StoreError::Engine(error.to_string()))?;
+            aggs::shape_results(aggs_request, &mut results);
+            response["aggregations"] = results;
+        }
+        response["took"] = json!(started.elapsed().as_millis() as u64);
+        Ok(response)
+    }
+
+    /// Index names matching a pattern list (`metricbeat-*,other`). A concrete name that does
+    /// not exist is an error; a wildcard matching nothing is an empty result, as in Elasticsearch.
+    fn resolve_indices(&self, pattern: &str) -> Result<Vec<&str>, StoreError> {
+        let mut matched = BTreeSet::new();
+        for part in pattern.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if part.starts_with('-') {
+                return Err(StoreError::unsupported(
+                    "index",
+                    format!("index exclusion [{part}]"),
+                ));
+            }
+            let hits: Vec<&str> = self
+                .indices
+                .iter()
+                .map(String::as_str)
+                .filter(|name| part == "_all" || wildcard_match(part, name))
+                .collect();
+            if hits.is_empty() && !part.contains('*') && part != "_all" {
+                return Err(StoreError::IndexNotFound {
+                    index: part.to_string(),
+                });
+            }
+            matched.extend(hits);
+        }
+        Ok(matched.into_iter().collect())
+    }
+
+    fn query_for(
+        &self,
+        query: Option<&Value>,
+        indices: &[&str],
+    ) -> Result<Box<dyn Query>, StoreError> {
+        if indices.is_empty() {
+            return Ok(Box::new(EmptyQuery));
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if indices.len() < self.indices.len() {
+            let alternatives = indices
+                .iter()
+                .map(|name| {
+                    let term = Term::from_field_text(self.fields.index, name);
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+        }
+        if let Some(query) = query {
+            clauses.push((Occur::Must, dsl::translate(query, &self.fields, "query")?));
+        }
+        if clauses.is_empty() {
+            return Ok(Box::new(tantivy::query::AllQuery));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+/// Glob match with `*` only, as Elasticsearch index patterns use.
+fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = parts.collect();
+    let Some((last, middle)) = pieces.split_last() else {
+        return rest.is_empty();
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard_match;
+
+    #[test]
+    fn index_patterns_match_like_elasticsearch() {
+        assert!(wildcard_match("metricbeat-*", "metricbeat-2026.11.20"));
+        assert!(wildcard_match("*beat-*", "filebeat-x"));
+        assert!(wildcard_match("exact", "exact"));
+        assert!(!wildcard_match("exact", "exactly"));
+        assert!(!wildcard_match("metricbeat-*", "filebeat-1"));
+        assert!(wildcard_match("a*b*c", "a-b-b-c"));
+        assert!(!wildcard_match("ab*ba", "aba"));
+    }
+}

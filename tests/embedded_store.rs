@@ -1,0 +1,254 @@
+//! The embedded store answers the searches trendwatch plans exactly as Elasticsearch would:
+//! each answer is checked against values computed here by plain iteration over the same
+//! documents.
+
+use serde_json::{Value, json};
+use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder, StoreError};
+
+const MINUTE: i64 = 60_000;
+const T0: i64 = 1_763_600_000_000 - 1_763_600_000_000 % (60 * MINUTE);
+
+/// Memory documents for three hosts over 30 minutes, one every minute, with gaps and a
+/// document without the metric field.
+fn memory_documents() -> Vec<Value> {
+    let mut documents = Vec::new();
+    for minute in 0..30 {
+        for (host, base) in [("api-1", 900.0), ("api-2", 500.0), ("web-1", 300.0)] {
+            if host == "api-2" && (10..15).contains(&minute) {
+                continue; // api-2 went quiet for five minutes
+            }
+            let free = base - f64::from(minute) * 3.5 + if minute % 2 == 0 { 1.25 } else { 0.0 };
+            documents.push(json!({
+                "@timestamp": T0 + i64::from(minute) * MINUTE + 17_000,
+                "host": { "name": host },
+                "metricset.name": "memory",
+                "system": { "memory": { "actual": { "free": free } } }
+            }));
+        }
+    }
+    documents.push(json!({ "@timestamp": T0 + 5 * MINUTE, "host.name": "api-1", "metricset": { "name": "memory" } }));
+    documents
+}
+
+fn request_documents() -> Vec<Value> {
+    (0..600)
+        .map(|i| {
+            let status = if i % 7 == 0 {
+                503
+            } else if i % 5 == 0 {
+                404
+            } else {
+                200
+            };
+            json!({
+                "@timestamp": T0 + i * 3_000,
+                "service": { "name": if i % 3 == 0 { "checkout" } else { "search" } },
+                "http": { "response": { "status_code": status } }
+            })
+        })
+        .collect()
+}
+
+fn store() -> EmbeddedStore {
+    let mut builder = StoreBuilder::new("@timestamp").unwrap();
+    for document in memory_documents() {
+        builder.add("metricbeat-2026.11.20", &document).unwrap();
+    }
+    for document in request_documents() {
+        builder.add("filebeat-2026.11.20", &document).unwrap();
+    }
+    builder.finish().unwrap()
+}
+
+fn free_memory(document: &Value) -> Option<f64> {
+    document
+        .pointer("/system/memory/actual/free")
+        .and_then(Value::as_f64)
+}
+
+fn host(document: &Value) -> &str {
+    document
+        .pointer("/host/name")
+        .or_else(|| document.get("host.name"))
+        .and_then(Value::as_str)
+        .unwrap()
+}
+
+#[test]
+fn terms_then_histogram_then_min_matches_plain_iteration() {
+    let body = json!({
+        "size": 0,
+        "query": { "bool": { "filter": [
+            { "term": { "metricset.name": "memory" } },
+            { "prefix": { "host.name": "api-" } },
+            { "range": { "@timestamp": { "gte": T0, "lt": T0 + 20 * MINUTE, "format": "epoch_millis" } } }
+        ] } },
+        "aggs": { "group_0": {
+            "terms": { "field": "host.name", "size": 10, "order": { "_key": "asc" } },
+            "aggs": { "series": {
+                "date_histogram": { "field": "@timestamp", "fixed_interval": "5m", "min_doc_count": 0,
+                                    "extended_bounds": { "min": T0, "max": T0 + 15 * MINUTE } },
+                "aggs": { "value": { "min": { "field": "system.memory.actual.free" } } }
+            } }
+        } }
+    });
+    let response = store().search("metricbeat-*", &body).unwrap();
+    let groups = response["aggregations"]["group_0"]["buckets"]
+        .as_array()
+        .unwrap();
+    let hosts: Vec<&str> = groups.iter().map(|g| g["key"].as_str().unwrap()).collect();
+    assert_eq!(hosts, ["api-1", "api-2"]);
+    let documents = memory_documents();
+    for group in groups {
+        let host_name = group["key"].as_str().unwrap();
+        let buckets = group["series"]["buckets"].as_array().unwrap();
+        assert_eq!(buckets.len(), 4);
+        for (index, bucket) in buckets.iter().enumerate() {
+            let start = T0 + index as i64 * 5 * MINUTE;
+            assert_eq!(bucket["key"], json!(start));
+            let in_bucket: Vec<&Value> = documents
+                .iter()
+                .filter(|d| host(d) == host_name)
+                .filter(|d| {
+                    (start..start + 5 * MINUTE).contains(&d["@timestamp"].as_i64().unwrap())
+                })
+                .collect();
+            let expected_min = in_bucket
+                .iter()
+                .filter_map(|d| free_memory(d))
+                .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))));
+            assert_eq!(
+                bucket["doc_count"],
+                json!(in_bucket.len()),
+                "{host_name} bucket {index}"
+            );
+            assert_eq!(
+                bucket["value"]["value"].as_f64(),
+                expected_min,
+                "{host_name} bucket {index}"
+            );
+        }
+    }
+    let api2_gap = &groups[1]["series"]["buckets"][2];
+    assert_eq!(api2_gap["doc_count"], json!(0));
+    assert_eq!(api2_gap["value"]["value"], Value::Null);
+    assert_eq!(
+        groups[0]["series"]["buckets"][1]["key_as_string"],
+        json!(
+            chrono::DateTime::from_timestamp_millis(T0 + 5 * MINUTE)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn filter_sub_aggregation_counts_numerators_per_bucket() {
+    let body = json!({
+        "size": 0,
+        "track_total_hits": true,
+        "query": { "bool": { "filter": [ { "exists": { "field": "http.response.status_code" } } ] } },
+        "aggs": { "group_0": {
+            "terms": { "field": "service.name", "size": 10, "order": { "_key": "asc" } },
+            "aggs": { "series": {
+                "date_histogram": { "field": "@timestamp", "fixed_interval": "10m", "min_doc_count": 0 },
+                "aggs": { "numerator": { "filter": { "range": { "http.response.status_code": { "gte": 500 } } } } }
+            } }
+        } }
+    });
+    let response = store().search("filebeat-*", &body).unwrap();
+    assert_eq!(
+        response["hits"]["total"],
+        json!({ "value": 600, "relation": "eq" })
+    );
+    let documents = request_documents();
+    for group in response["aggregations"]["group_0"]["buckets"]
+        .as_array()
+        .unwrap()
+    {
+        let service = group["key"].as_str().unwrap();
+        for bucket in group["series"]["buckets"].as_array().unwrap() {
+            let start = bucket["key"].as_i64().unwrap();
+            let in_bucket = documents
+                .iter()
+                .filter(|d| d.pointer("/service/name").unwrap() == service)
+                .filter(|d| {
+                    (start..start + 10 * MINUTE).contains(&d["@timestamp"].as_i64().unwrap())
+                });
+            let (total, failed) = in_bucket.fold((0, 0), |(t, f), d| {
+                (
+                    t + 1,
+                    f + u64::from(
+                        d.pointer("/http/response/status_code")
+                            .unwrap()
+                            .as_u64()
+                            .unwrap()
+                            >= 500,
+                    ),
+                )
+            });
+            assert_eq!(bucket["doc_count"], json!(total));
+            assert_eq!(
+                bucket["numerator"]["doc_count"],
+                json!(failed),
+                "{service} at {start}"
+            );
+        }
+    }
+}
+
+#[test]
+fn numeric_term_and_boolean_clauses_combine_like_elasticsearch() {
+    let body = json!({
+        "size": 0,
+        "track_total_hits": true,
+        "query": { "bool": {
+            "should": [ { "term": { "http.response.status_code": 503 } }, { "term": { "http.response.status_code": 404 } } ],
+            "must_not": [ { "term": { "service.name": "checkout" } } ]
+        } }
+    });
+    let response = store().search("filebeat-*", &body).unwrap();
+    let expected = request_documents()
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.pointer("/http/response/status_code").unwrap().as_u64(),
+                Some(503 | 404)
+            )
+        })
+        .filter(|d| d.pointer("/service/name").unwrap() != "checkout")
+        .count();
+    assert_eq!(response["hits"]["total"]["value"], json!(expected));
+}
+
+#[test]
+fn a_missing_concrete_index_is_not_found_and_an_empty_wildcard_is_empty() {
+    let body = json!({ "size": 0, "track_total_hits": true });
+    let error = store().search("nosuch", &body).unwrap_err();
+    assert_eq!(
+        error,
+        StoreError::IndexNotFound {
+            index: "nosuch".to_string()
+        }
+    );
+    assert_eq!(error.to_response()["status"], json!(404));
+    let response = store().search("nosuch-*", &body).unwrap();
+    assert_eq!(response["hits"]["total"]["value"], json!(0));
+}
+
+#[test]
+fn unsupported_clauses_are_refused_by_name() {
+    let body = json!({ "size": 0, "query": { "bool": { "filter": [ { "fuzzy": { "host.name": "api" } } ] } } });
+    let error = store().search("metricbeat-*", &body).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "[query.bool.filter[0].fuzzy] query type [fuzzy] is not supported by the embedded store"
+    );
+    let response = error.to_response();
+    assert_eq!(
+        response["error"]["type"],
+        json!("illegal_argument_exception")
+    );
+    assert_eq!(response["status"], json!(400));
+}
