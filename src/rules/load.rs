@@ -302,6 +302,10 @@ fn friendlier(message: &str) -> String {
             "struct RatioSpec",
             "ratio settings such as `{ of: <filter> }`",
         )
+        .replace(
+            "expected sequence start",
+            "expected a list such as `[a, b]`",
+        )
 }
 
 #[cfg(test)]

@@ -75,20 +75,20 @@ impl Duration {
 /// Why a duration string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid duration `{input}`: {reason}; expected a number and a unit (ms, s, m, h, d, w) such as `90s`, `5m` or `1h30m`"
+    "invalid duration `{input}` ({reason}); expected a whole number and a unit (ms, s, m, h, d, w) such as `90s`, `5m` or `1h30m`"
 )]
 pub struct DurationError {
     input: String,
-    reason: &'static str,
+    reason: String,
 }
 
 impl FromStr for Duration {
     type Err = DurationError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let fail = |reason| DurationError {
+        let fail = |reason: &str| DurationError {
             input: input.to_string(),
-            reason,
+            reason: reason.to_string(),
         };
         let text = input.trim();
         if text.is_empty() {
@@ -117,7 +117,10 @@ impl FromStr for Duration {
                 .iter()
                 .find(|(name, _)| *name == unit)
                 .map(|(_, size)| *size)
-                .ok_or_else(|| fail("the unit is not one of ms, s, m, h, d, w"))?;
+                .ok_or_else(|| DurationError {
+                    input: input.to_string(),
+                    reason: unit_problem(unit, UNITS_MS.iter().map(|(name, _)| *name)),
+                })?;
             rest = &rest[unit_len..];
             millis = number
                 .checked_mul(size)
@@ -174,11 +177,11 @@ pub struct Quantity {
 /// Why a quantity was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid value `{input}`: {reason}; expected a number, a size such as `100MB` or `512MiB`, or a percentage such as `95%`"
+    "invalid value `{input}` ({reason}); expected a number, a size such as `100MB` or `512MiB`, or a percentage such as `95%`"
 )]
 pub struct QuantityError {
     input: String,
-    reason: &'static str,
+    reason: String,
 }
 
 const BYTE_UNITS: [(&str, f64); 13] = [
@@ -201,9 +204,9 @@ impl FromStr for Quantity {
     type Err = QuantityError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let fail = |reason| QuantityError {
+        let fail = |reason: &str| QuantityError {
             input: input.to_string(),
-            reason,
+            reason: reason.to_string(),
         };
         let text = input.trim();
         let split = text
@@ -234,8 +237,9 @@ impl FromStr for Quantity {
             .iter()
             .find(|(name, _)| *name == unit)
             .map(|(_, size)| *size)
-            .ok_or_else(|| {
-                fail("the unit is not one of %, B, KB, MB, GB, TB, KiB, MiB, GiB, TiB")
+            .ok_or_else(|| QuantityError {
+                input: input.to_string(),
+                reason: unit_problem(unit, BYTE_UNITS.iter().map(|(name, _)| *name).chain(["%"])),
             })?;
         Ok(Quantity {
             value: number * size,
@@ -316,6 +320,14 @@ impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = scalar_text(deserializer)?;
         text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why `unit` is not one of `known`: a case slip gets the right spelling.
+fn unit_problem<'a>(unit: &str, known: impl Iterator<Item = &'a str> + Clone) -> String {
+    match known.clone().find(|name| name.eq_ignore_ascii_case(unit)) {
+        Some(right) => format!("units are case-sensitive: `{right}`, not `{unit}`"),
+        None => format!("unknown unit `{unit}`"),
     }
 }
 

@@ -407,8 +407,9 @@ fn checked_lookback(
         } else {
             "how far back a group must have reported to be expected now"
         };
+        let article = if kind == "absent" { "an" } else { "a" };
         check.at_rule(
-            format!("a {kind} condition needs `lookback`: {purpose}"),
+            format!("{article} {kind} condition needs `lookback`: {purpose}"),
             Some("e.g. `lookback: 3d`".to_string()),
         );
     }
