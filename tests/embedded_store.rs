@@ -252,3 +252,50 @@ fn unsupported_clauses_are_refused_by_name() {
     );
     assert_eq!(response["status"], json!(400));
 }
+
+/// Time ranges take two paths (the date index for narrow ranges, the time column for wide
+/// ones, and both for bounds finer than a second); each must count exactly what plain
+/// iteration counts.
+#[test]
+fn time_ranges_are_exact_on_every_path() {
+    let store = store();
+    let documents: Vec<i64> = memory_documents()
+        .iter()
+        .chain(request_documents().iter())
+        .map(|d| d["@timestamp"].as_i64().unwrap())
+        .collect();
+    let cases: [(&str, i64, &str, i64); 6] = [
+        ("gte", T0 + MINUTE, "lt", T0 + 2 * MINUTE),
+        ("gte", T0 + MINUTE + 17_000, "lt", T0 + MINUTE + 18_000),
+        ("gt", T0 + MINUTE + 17_000, "lte", T0 + 3 * MINUTE + 17_000),
+        ("gte", T0 + 1_500, "lt", T0 + 4_500),
+        ("gte", T0, "lt", T0 + 30 * MINUTE),
+        ("gt", T0 - 1, "lte", T0 + 29 * MINUTE + 17_001),
+    ];
+    for (low_op, low, high_op, high) in cases {
+        let body = json!({ "size": 0, "track_total_hits": true, "query": { "range": { "@timestamp": { low_op: low, high_op: high } } } });
+        let response = store.search("*", &body).unwrap();
+        let expected = documents
+            .iter()
+            .filter(|t| {
+                if low_op == "gt" {
+                    **t > low
+                } else {
+                    **t >= low
+                }
+            })
+            .filter(|t| {
+                if high_op == "lt" {
+                    **t < high
+                } else {
+                    **t <= high
+                }
+            })
+            .count();
+        assert_eq!(
+            response["hits"]["total"]["value"],
+            json!(expected),
+            "{low_op} {low} {high_op} {high}"
+        );
+    }
+}

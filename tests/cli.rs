@@ -1,0 +1,130 @@
+//! The command line as a CI job in a rules repository uses it: exit codes, text and JSON.
+
+use std::process::{Command, Output};
+
+fn trendwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trendwatch"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn valid_rules_exit_zero_and_say_what_was_checked() {
+    let output = trendwatch(&["validate", "rules", "--config", "trendwatch.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "ok: 4 rules in 4 files are valid; notifier names checked against trendwatch.yaml\n"
+    );
+}
+
+#[test]
+fn invalid_rules_exit_one_and_list_every_problem() {
+    let output = trendwatch(&[
+        "validate",
+        "tests/fixtures/broken",
+        "--config",
+        "trendwatch.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    for entry in std::fs::read_dir("tests/fixtures/broken").unwrap() {
+        let path = entry.unwrap().path();
+        assert!(
+            text.contains(&format!("{}:", path.display())),
+            "{} missing from:\n{text}",
+            path.display()
+        );
+    }
+    assert!(
+        text.lines().last().unwrap().starts_with("invalid: "),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let output = trendwatch(&[
+        "validate",
+        "tests/fixtures/broken/01-unknown-field.yaml",
+        "rules",
+        "--config",
+        "trendwatch.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["files"], 5);
+    assert_eq!(report["rules"].as_array().unwrap().len(), 4);
+    assert_eq!(report["notifiers_checked"], true);
+    let problem = &report["problems"][0];
+    assert_eq!(
+        problem["file"],
+        "tests/fixtures/broken/01-unknown-field.yaml"
+    );
+    assert_eq!(
+        (problem["line"].as_u64(), problem["column"].as_u64()),
+        (Some(6), Some(1))
+    );
+    assert_eq!(problem["message"], "unknown field `windw`");
+    assert_eq!(problem["hint"], "did you mean `window`?");
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    assert_eq!(
+        trendwatch(&["validate", "--format", "xml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(trendwatch(&["no-such-command"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_config_with_a_literal_secret_is_rejected_without_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("trendwatch.yaml");
+    std::fs::write(&config, "notifiers:\n  mail:\n    email:\n      smtp: { host: smtp.example.com, username: tw, password: hunter2-SECRET }\n      from: a@example.com\n      to: [b@example.com]\n").unwrap();
+    for format in ["text", "json"] {
+        let output = trendwatch(&[
+            "validate",
+            "rules",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        assert_eq!(output.status.code(), Some(1));
+        let all = format!(
+            "{}{}",
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !all.contains("hunter2"),
+            "secret leaked in {format} output:\n{all}"
+        );
+        assert!(
+            all.contains("secrets are read from the environment"),
+            "{all}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_path_is_reported_not_ignored() {
+    let output = trendwatch(&["validate", "no/such/dir"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).starts_with("no/such/dir: no such file or directory"),
+        "{}",
+        stdout(&output)
+    );
+}
