@@ -2,24 +2,13 @@
 //! caught, early, and nothing fires for the healthy hosts and services.
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+
+mod common;
 
 use chrono::Duration;
+use common::Capture;
 use trendwatch::cli::demo::{DemoReport, SharedWriter, example_rules, run_demo};
 use trendwatch::scenario::Fleet;
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn set(groups: &[&str]) -> BTreeSet<String> {
     groups.iter().map(|g| g.to_string()).collect()
@@ -80,11 +69,11 @@ fn assert_report(report: &DemoReport, output: &str) {
 
 #[tokio::test]
 async fn the_demo_catches_every_seed_incident_and_nothing_else() {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let out = SharedWriter::new(Capture(buffer.clone()));
+    let capture = Capture::default();
+    let out = SharedWriter::new(capture.clone());
     let report = run_demo(&Fleet::default(), &example_rules().unwrap(), out)
         .await
         .unwrap();
-    let output = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let output = capture.text();
     assert_report(&report, &output);
 }

@@ -1,11 +1,12 @@
 //! One rule through every stage — plan, embedded store, series, verdict, lifecycle,
 //! template, notifier — on documents made in the test, at chosen instants.
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+
+mod common;
 
 use chrono::{DateTime, Duration, Utc};
+use common::Capture;
 use serde_json::json;
 use trendwatch::alerts::Event;
 use trendwatch::cli::demo::example_rules;
@@ -14,18 +15,6 @@ use trendwatch::notify::{NotifierRegistry, StdoutNotifier};
 use trendwatch::query::plan_search;
 use trendwatch::rules::{Rule, ValidationContext, parse_rules};
 use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder};
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn t0() -> DateTime<Utc> {
     "2026-11-20T10:00:00Z".parse().unwrap()
@@ -61,12 +50,12 @@ const MEMORY_RULE: &str = "name: api-memory-low\nindex: metricbeat-*\nfilter:\n 
 
 #[tokio::test]
 async fn a_threshold_fires_after_its_pending_duration_and_notifies_once() {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let capture = Capture::default();
     let notifiers: NotifierRegistry = [(
         "console".to_string(),
         Box::new(StdoutNotifier::with_writer(
             "console",
-            Box::new(Capture(buffer.clone())),
+            Box::new(capture.clone()),
         )) as _,
     )]
     .into_iter()
@@ -94,7 +83,7 @@ async fn a_threshold_fires_after_its_pending_duration_and_notifies_once() {
             (34, "api-2".to_string(), Event::Fired)
         ]
     );
-    let output = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let output = capture.text();
     assert_eq!(
         output,
         "[console] FIRING api-memory-low (critical): api-2 has 60 MB available\n"

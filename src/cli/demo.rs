@@ -227,23 +227,20 @@ fn record(report: &mut DemoReport, run: &RuleRun, out: &mut SharedWriter) -> Res
     );
     for activity in &run.activity {
         let group = group_name(&activity.key.group);
+        report.events.push(DemoEvent {
+            at: run.at,
+            rule: run.rule.clone(),
+            group: group.clone(),
+            event: activity.event,
+            explanation: activity.verdict.explanation.clone(),
+        });
         let label = match activity.event {
             Event::Fired => "FIRED",
             Event::Reminded => "reminded",
             Event::Resolved { .. } => "RESOLVED",
             // Pending alerts notify nobody; the timeline shows only what reaches people.
-            Event::Pending | Event::PendingCancelled => "",
+            Event::Pending | Event::PendingCancelled => continue,
         };
-        if label.is_empty() {
-            report.events.push(DemoEvent {
-                at: run.at,
-                rule: run.rule.clone(),
-                group,
-                event: activity.event,
-                explanation: activity.verdict.explanation.clone(),
-            });
-            continue;
-        }
         writeln!(
             out,
             "{}  {label:<9} {:<22} {group:<11} {}",
@@ -261,13 +258,6 @@ fn record(report: &mut DemoReport, run: &RuleRun, out: &mut SharedWriter) -> Res
                 report.failures.push(failure);
             }
         }
-        report.events.push(DemoEvent {
-            at: run.at,
-            rule: run.rule.clone(),
-            group,
-            event: activity.event,
-            explanation: activity.verdict.explanation.clone(),
-        });
     }
     Ok(())
 }
