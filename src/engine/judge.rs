@@ -382,3 +382,159 @@ fn judge_absent(rule: &Rule, series: &Series, window: usize) -> Verdict {
         format!("{recent_documents} documents in the last {}", rule.window),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::query::{GroupKey, TimeGrid};
+    use crate::rules::{ValidationContext, parse_rules};
+
+    const HOUR: i64 = 3_600_000;
+
+    fn rule(body: &str) -> Rule {
+        let text = format!("name: t\nindex: i\nnotify: [n]\n{body}");
+        let (mut rules, problems) =
+            parse_rules(Path::new("t.yaml"), &text, &ValidationContext::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        rules.remove(0)
+    }
+
+    fn series(bucket_ms: i64, values: Vec<Option<f64>>, counts: Vec<u64>) -> Series {
+        let len = values.len() as i64;
+        Series {
+            group: GroupKey::default(),
+            grid: TimeGrid {
+                start_ms: 0,
+                end_ms: len * bucket_ms,
+                bucket_ms,
+            },
+            values,
+            counts,
+        }
+    }
+
+    #[test]
+    fn threshold_reduces_the_window_then_compares() {
+        let rule = rule(
+            "metric: max(x)\nbucket: 1m\nwindow: 3m\ncondition: { threshold: { above: 10, of: mean } }\n",
+        );
+        let verdict = judge(
+            &rule,
+            &series(
+                60_000,
+                vec![Some(100.0), Some(9.0), None, Some(12.0)],
+                vec![1, 1, 0, 1],
+            ),
+        );
+        // The window is the last three buckets; their mean skips the missing one: (9 + 12) / 2.
+        assert_eq!(
+            (verdict.status, verdict.value),
+            (Status::Breached, Some(10.5))
+        );
+        assert_eq!(verdict.explanation, "10.5 is above 10");
+        let empty = judge(
+            &rule,
+            &series(
+                60_000,
+                vec![Some(100.0), None, None, None],
+                vec![1, 0, 0, 0],
+            ),
+        );
+        assert_eq!(empty.status, Status::NoData);
+    }
+
+    /// 24 errors in 600 requests now (Wilson 95 % low end 0.027025) against 3 in 600 a day
+    /// ago (Jeffreys (3 + ½)/601 = 0.005824): 0.027025 ≥ 3 × 0.005824 = 0.017471, so a
+    /// tripled share holds; the observed change is 0.04 / 0.005824 = 6.87.
+    #[test]
+    fn a_ratio_change_is_judged_on_wilson_against_jeffreys() {
+        let rule = rule(
+            "metric: { ratio: { of: { term: { s: 500 } } } }\nbucket: 1h\nwindow: 1h\ncondition: { change: { compare_to: [1d], increase: 3x, min_count: 200 } }\n",
+        );
+        let mut values = vec![None; 25];
+        let mut counts = vec![0; 25];
+        (values[0], counts[0]) = (Some(3.0 / 600.0), 600);
+        (values[24], counts[24]) = (Some(24.0 / 600.0), 600);
+        let verdict = judge(&rule, &series(HOUR, values.clone(), counts.clone()));
+        assert_eq!(verdict.status, Status::Breached, "{}", verdict.explanation);
+        assert!((verdict.baseline.unwrap() - 3.5 / 601.0).abs() < 1e-12);
+        assert!((verdict.change.unwrap() - 0.04 / (3.5 / 601.0)).abs() < 1e-9);
+
+        // 3 in 240 against 1 in 240 is "tripled" only by chance: the Wilson low end of
+        // 3/240 (0.00426) is below 3 × (1.5/241) = 0.01867.
+        (values[0], counts[0]) = (Some(1.0 / 240.0), 240);
+        (values[24], counts[24]) = (Some(3.0 / 240.0), 240);
+        assert_eq!(
+            judge(&rule, &series(HOUR, values.clone(), counts.clone())).status,
+            Status::Ok
+        );
+
+        // Below the volume floor nothing is judged.
+        counts[24] = 150;
+        assert_eq!(
+            judge(&rule, &series(HOUR, values, counts)).status,
+            Status::NoData
+        );
+    }
+
+    /// Hourly buckets falling 10 per hour from 1000: at the end of the grid (half a bucket
+    /// after the last midpoint, value 530) the line is at 525, so it reaches 0 in 52.5 h.
+    #[test]
+    fn a_falling_line_forecasts_its_crossing_exactly() {
+        let values: Vec<Option<f64>> = (0..48)
+            .map(|i| Some(1_000.0 - 10.0 * f64::from(i)))
+            .collect();
+        let within = |horizon: &str| {
+            rule(&format!(
+                "metric: min(x)\nbucket: 1h\nlookback: 2d\ncondition: {{ trend: {{ direction: down, forecast: {{ reaches: 0, within: {horizon} }} }} }}\n"
+            ))
+        };
+        let late = judge(&within("48h"), &series(HOUR, values.clone(), vec![1; 48]));
+        assert_eq!(late.status, Status::Ok);
+        assert!((late.time_to_bound.unwrap() - 52.5 * 3_600.0).abs() < 1e-6);
+        assert!((late.slope_per_second.unwrap() * 3_600.0 + 10.0).abs() < 1e-12);
+        let soon = judge(&within("60h"), &series(HOUR, values, vec![1; 48]));
+        assert_eq!(soon.status, Status::Breached);
+        assert_eq!(
+            soon.explanation,
+            "falling 240/day (p < 0.001); 530 now, reaches 0 in ~53 h"
+        );
+    }
+
+    #[test]
+    fn a_rising_series_never_fires_a_falling_rule() {
+        let rule = rule(
+            "metric: min(x)\nbucket: 1h\nlookback: 1d\ncondition: { trend: { direction: down } }\n",
+        );
+        let values: Vec<Option<f64>> = (0..24).map(|i| Some(f64::from(i))).collect();
+        assert_eq!(
+            judge(&rule, &series(HOUR, values, vec![1; 24])).status,
+            Status::Ok
+        );
+    }
+
+    #[test]
+    fn absent_fires_for_a_group_that_went_silent() {
+        let rule =
+            rule("metric: count\nbucket: 5m\nwindow: 10m\nlookback: 1h\ncondition: absent\n");
+        let silent = series(
+            300_000,
+            vec![Some(4.0), Some(2.0), Some(0.0), Some(0.0)],
+            vec![4, 2, 0, 0],
+        );
+        let verdict = judge(&rule, &silent);
+        assert_eq!(verdict.status, Status::Breached);
+        assert_eq!(
+            verdict.explanation,
+            "no data for 10m (reported earlier in the last 1h)"
+        );
+        let reporting = series(
+            300_000,
+            vec![Some(4.0), Some(0.0), Some(0.0), Some(1.0)],
+            vec![4, 0, 0, 1],
+        );
+        assert_eq!(judge(&rule, &reporting).status, Status::Ok);
+    }
+}

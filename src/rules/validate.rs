@@ -448,12 +448,11 @@ fn checked_schedule(
     check: &mut Checker<'_>,
 ) -> Option<Schedule> {
     match (&document.every, &document.cron) {
-        (Some(every), Some(cron)) => {
+        (Some(_), Some(cron)) => {
             check.at(
                 cron.referenced,
                 "`every` and `cron` are both set; a rule has one schedule",
             );
-            let _ = every;
             None
         }
         (Some(every), None) => {
