@@ -19,7 +19,9 @@ use clap::{Parser, Subcommand, ValueEnum};
                   indices and notifies people when a threshold is crossed, a window changes against an \
                   earlier one, or a robust trend is heading for a bound.\n\n\
                   Start with `trendwatch demo`, then write rules like those in rules/ and check them \
-                  with `trendwatch validate`."
+                  with `trendwatch validate`.\n\n\
+                  This version evaluates rules on the embedded store (the demo); the Elasticsearch \
+                  source, the `run` daemon and email/SMS delivery come next."
 )]
 pub struct Cli {
     #[command(subcommand)]
