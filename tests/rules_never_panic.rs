@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use trendwatch::rules::{ValidationContext, parse_rules};
 
 const VALID: &str = "name: api-memory-low\nindex: metricbeat-*\nfilter:\n  - term: { metricset.name: memory }\ngroup_by: host.name\nmetric: min(system.memory.actual.free)\nbucket: 1m\nwindow: 5m\ncondition:\n  threshold: { below: 100MB, of: max }\nfor: 3m\nannotations:\n  summary: \"{{ value | bytes }}\"\nnotify: [oncall-email]\n";
@@ -11,12 +12,13 @@ const VALID: &str = "name: api-memory-low\nindex: metricbeat-*\nfilter:\n  - ter
 fn load(text: &str) {
     let (rules, problems) =
         parse_rules(Path::new("fuzz.yaml"), text, &ValidationContext::default());
-    let lines = text.lines().count() as u64;
+    // The end of a newline-terminated file is the start of the line after the last.
+    let lines = text.split('\n').count() as u64;
     for problem in &problems {
         // Every diagnostic points inside the file, and rendering it cannot panic.
         assert_eq!(problem.file, Path::new("fuzz.yaml"));
         assert!(
-            problem.line <= lines.max(1),
+            problem.line <= lines,
             "line {} of {lines}: {problem}",
             problem.line
         );
@@ -77,8 +79,24 @@ fn yamlish() -> impl Strategy<Value = String> {
     .prop_map(|lines| lines.join("\n"))
 }
 
+#[test]
+fn an_error_at_the_end_of_the_file_points_just_past_the_last_line() {
+    let (rules, problems) = parse_rules(
+        Path::new("fuzz.yaml"),
+        "%A\n",
+        &ValidationContext::default(),
+    );
+    assert!(rules.is_empty());
+    assert_eq!((problems[0].line, problems[0].column), (2, 1));
+    load("%A\n");
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/proptest-regressions/rules_never_panic.txt"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_text_never_panics(text in any::<String>()) {
