@@ -299,3 +299,32 @@ fn time_ranges_are_exact_on_every_path() {
         );
     }
 }
+
+/// A prefix in the query is expanded to its matching terms; inside a `filter` aggregation
+/// it is scanned. Both must count exactly the documents whose value starts with it.
+#[test]
+fn prefixes_match_exactly_on_both_paths() {
+    let store = store();
+    let documents = memory_documents();
+    for prefix in ["api-", "api-2", "web", "a", "zzz", "api-1x"] {
+        let expected = documents
+            .iter()
+            .filter(|d| host(d).starts_with(prefix))
+            .count();
+        let in_query = json!({ "size": 0, "track_total_hits": true, "query": { "prefix": { "host.name": prefix } } });
+        let response = store.search("metricbeat-*", &in_query).unwrap();
+        assert_eq!(
+            response["hits"]["total"]["value"],
+            json!(expected),
+            "query prefix {prefix:?}"
+        );
+        // No query here: the filter aggregation alone must select the prefixed documents.
+        let in_filter = json!({ "size": 0, "aggs": { "matching": { "filter": { "prefix": { "host.name": { "value": prefix } } } } } });
+        let response = store.search("metricbeat-*", &in_filter).unwrap();
+        assert_eq!(
+            response["aggregations"]["matching"]["doc_count"],
+            json!(expected),
+            "filter prefix {prefix:?}"
+        );
+    }
+}

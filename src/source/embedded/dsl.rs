@@ -6,20 +6,30 @@
 use std::ops::Bound;
 
 use serde_json::{Map, Value};
-use tantivy::DateTime;
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, InvertedIndexRangeQuery, Occur, Query,
     RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Term};
+use tantivy::{DateTime, Searcher};
 
 use super::error::StoreError;
 use super::fields::Fields;
 
+/// What a translation may consult: the schema's fields and, when translating for one
+/// search, its searcher (to look terms up instead of scanning for them).
+pub struct Context<'a> {
+    pub fields: &'a Fields,
+    pub searcher: Option<&'a Searcher>,
+}
+
+/// More matching terms than this and a prefix is scanned rather than expanded.
+const MAX_PREFIX_TERMS: usize = 1_024;
+
 /// Translates one query clause found at `path` (for error messages).
 pub fn translate(
     clause: &Value,
-    fields: &Fields,
+    cx: &Context<'_>,
     path: &str,
 ) -> Result<Box<dyn Query>, StoreError> {
     let object = clause
@@ -37,19 +47,19 @@ pub fn translate(
     };
     let path = format!("{path}.{kind}");
     match kind.as_str() {
-        "bool" => boolean(body, fields, &path),
+        "bool" => boolean(body, cx, &path),
         "term" => {
             let (field, value) = single_field(body, &path)?;
             let value = value
                 .as_object()
                 .and_then(|o| o.get("value"))
                 .unwrap_or(value);
-            term(field, value, fields, &path)
+            term(field, value, cx, &path)
         }
-        "terms" => terms(body, fields, &path),
-        "range" => range(body, fields, &path),
-        "exists" => exists(body, fields, &path),
-        "prefix" => prefix(body, fields, &path),
+        "terms" => terms(body, cx, &path),
+        "range" => range(body, cx, &path),
+        "exists" => exists(body, cx, &path),
+        "prefix" => prefix(body, cx, &path),
         "match_all" => Ok(Box::new(AllQuery)),
         "match_none" => Ok(Box::new(EmptyQuery)),
         other => Err(StoreError::unsupported(
@@ -59,7 +69,7 @@ pub fn translate(
     }
 }
 
-fn boolean(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+fn boolean(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, StoreError> {
     let object = body
         .as_object()
         .ok_or_else(|| StoreError::parsing(path, "[bool] must be an object"))?;
@@ -70,17 +80,17 @@ fn boolean(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, 
         let clause_path = format!("{path}.{key}");
         match key.as_str() {
             "must" | "filter" => required.extend(
-                clause_list(value, fields, &clause_path)?
+                clause_list(value, cx, &clause_path)?
                     .into_iter()
                     .map(|q| (Occur::Must, q)),
             ),
             "must_not" => required.extend(
-                clause_list(value, fields, &clause_path)?
+                clause_list(value, cx, &clause_path)?
                     .into_iter()
                     .map(|q| (Occur::MustNot, q)),
             ),
             "should" => optional.extend(
-                clause_list(value, fields, &clause_path)?
+                clause_list(value, cx, &clause_path)?
                     .into_iter()
                     .map(|q| (Occur::Should, q)),
             ),
@@ -135,16 +145,16 @@ fn parse_minimum_should_match(value: &Value, path: &str) -> Result<usize, StoreE
 
 fn clause_list(
     value: &Value,
-    fields: &Fields,
+    cx: &Context<'_>,
     path: &str,
 ) -> Result<Vec<Box<dyn Query>>, StoreError> {
     match value {
         Value::Array(clauses) => clauses
             .iter()
             .enumerate()
-            .map(|(i, c)| translate(c, fields, &format!("{path}[{i}]")))
+            .map(|(i, c)| translate(c, cx, &format!("{path}[{i}]")))
             .collect(),
-        Value::Object(_) => Ok(vec![translate(value, fields, path)?]),
+        Value::Object(_) => Ok(vec![translate(value, cx, path)?]),
         _ => Err(StoreError::parsing(
             path,
             "expected a query clause or a list of them",
@@ -169,13 +179,15 @@ fn single_field<'v>(body: &'v Value, path: &str) -> Result<(&'v str, &'v Value),
 fn term(
     field: &str,
     value: &Value,
-    fields: &Fields,
+    cx: &Context<'_>,
     path: &str,
 ) -> Result<Box<dyn Query>, StoreError> {
-    if fields.is_time(field) {
+    if cx.fields.is_time(field) {
         let millis = timestamp_millis(value, path)?;
-        let term =
-            Term::from_field_date_for_search(fields.time, DateTime::from_timestamp_millis(millis));
+        let term = Term::from_field_date_for_search(
+            cx.fields.time,
+            DateTime::from_timestamp_millis(millis),
+        );
         return Ok(Box::new(RangeQuery::new(
             Bound::Included(term.clone()),
             Bound::Included(term),
@@ -183,7 +195,7 @@ fn term(
     }
     match value {
         Value::String(text) => {
-            let mut term = Term::from_field_json_path(fields.document, field, true);
+            let mut term = Term::from_field_json_path(cx.fields.document, field, true);
             term.append_type_and_str(text);
             Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
         }
@@ -191,14 +203,14 @@ fn term(
             let number = number
                 .as_f64()
                 .ok_or_else(|| StoreError::parsing(path, "number out of range"))?;
-            let bound = json_number_term(fields, field, number);
+            let bound = json_number_term(cx, field, number);
             Ok(Box::new(RangeQuery::new(
                 Bound::Included(bound.clone()),
                 Bound::Included(bound),
             )))
         }
         Value::Bool(flag) => {
-            let mut term = Term::from_field_json_path(fields.document, field, true);
+            let mut term = Term::from_field_json_path(cx.fields.document, field, true);
             term.append_type_and_fast_value(*flag);
             Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
         }
@@ -209,13 +221,13 @@ fn term(
     }
 }
 
-fn json_number_term(fields: &Fields, field: &str, number: f64) -> Term {
-    let mut term = Term::from_field_json_path(fields.document, field, true);
+fn json_number_term(cx: &Context<'_>, field: &str, number: f64) -> Term {
+    let mut term = Term::from_field_json_path(cx.fields.document, field, true);
     term.append_type_and_fast_value(number);
     term
 }
 
-fn terms(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+fn terms(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, StoreError> {
     let (field, values) = single_field(body, path)?;
     let values = values.as_array().ok_or_else(|| {
         StoreError::parsing(
@@ -225,7 +237,7 @@ fn terms(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, St
     })?;
     let alternatives = values
         .iter()
-        .map(|value| term(field, value, fields, path).map(|query| (Occur::Should, query)))
+        .map(|value| term(field, value, cx, path).map(|query| (Occur::Should, query)))
         .collect::<Result<Vec<_>, _>>()?;
     if alternatives.is_empty() {
         return Ok(Box::new(EmptyQuery));
@@ -233,13 +245,13 @@ fn terms(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, St
     Ok(Box::new(BooleanQuery::new(alternatives)))
 }
 
-fn range(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+fn range(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, StoreError> {
     let (field, spec) = single_field(body, path)?;
     let spec = spec.as_object().ok_or_else(|| {
         StoreError::parsing(path, format!("[range] for [{field}] must be an object"))
     })?;
     check_range_keys(spec, path)?;
-    if fields.is_time(field) {
+    if cx.fields.is_time(field) {
         let millis = |key: &str| -> Result<Option<i64>, StoreError> {
             spec.get(key)
                 .filter(|v| !v.is_null())
@@ -247,7 +259,7 @@ fn range(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, St
                 .transpose()
         };
         return Ok(time_range(
-            fields,
+            cx,
             millis("gte")?,
             millis("gt")?,
             millis("lte")?,
@@ -257,7 +269,7 @@ fn range(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, St
     let bound = |key: &str| -> Result<Option<Term>, StoreError> {
         match spec.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => Ok(n.as_f64().map(|n| json_number_term(fields, field, n))),
+            Some(Value::Number(n)) => Ok(n.as_f64().map(|n| json_number_term(cx, field, n))),
             Some(_) => Err(StoreError::unsupported(
                 &format!("{path}.{key}"),
                 format!("a [range] on [{field}] with a non-numeric bound"),
@@ -278,14 +290,14 @@ const INDEX_WALK_MAX_SHARE: f64 = 0.02;
 /// whole-second `gte`/`lt` bounds — what the planner sends — and is otherwise intersected
 /// with the exact millisecond range on the column.
 fn time_range(
-    fields: &Fields,
+    cx: &Context<'_>,
     gte: Option<i64>,
     gt: Option<i64>,
     lte: Option<i64>,
     lt: Option<i64>,
 ) -> Box<dyn Query> {
     let exact_term =
-        |ms: i64| Term::from_field_date(fields.time, DateTime::from_timestamp_millis(ms));
+        |ms: i64| Term::from_field_date(cx.fields.time, DateTime::from_timestamp_millis(ms));
     let column_range = || {
         let (lower, upper) = bounds(
             gte.map(exact_term),
@@ -295,7 +307,7 @@ fn time_range(
         );
         range_or_all(lower, upper)
     };
-    let narrow = fields.time_span.is_some_and(|(first, last)| {
+    let narrow = cx.fields.time_span.is_some_and(|(first, last)| {
         let from = gte.or(gt).unwrap_or(first).max(first);
         let to = lt.or(lte).unwrap_or(last).min(last);
         ((to - from) as f64) < INDEX_WALK_MAX_SHARE * ((last - first).max(1) as f64)
@@ -306,7 +318,7 @@ fn time_range(
     let whole_second = |ms: &Option<i64>| ms.is_none_or(|ms| ms % 1_000 == 0);
     let exact_by_seconds = gt.is_none() && lte.is_none() && whole_second(&gte) && whole_second(&lt);
     let second_term = |ms: i64| {
-        Term::from_field_date_for_search(fields.time, DateTime::from_timestamp_millis(ms))
+        Term::from_field_date_for_search(cx.fields.time, DateTime::from_timestamp_millis(ms))
     };
     let lower_ms = gte.or(gt);
     let upper_ms = lt.or(lte);
@@ -383,18 +395,18 @@ fn range_or_all(lower: Bound<Term>, upper: Bound<Term>) -> Box<dyn Query> {
     Box::new(RangeQuery::new(lower, upper))
 }
 
-fn exists(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+fn exists(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, StoreError> {
     let field = body
         .get("field")
         .and_then(Value::as_str)
         .ok_or_else(|| StoreError::parsing(path, "[exists] needs a [field] string"))?;
     Ok(Box::new(ExistsQuery::new(
-        fields.column(field),
-        !fields.is_time(field),
+        cx.fields.column(field),
+        !cx.fields.is_time(field),
     )))
 }
 
-fn prefix(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, StoreError> {
+fn prefix(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, StoreError> {
     let (field, value) = single_field(body, path)?;
     let value = value
         .as_object()
@@ -406,24 +418,93 @@ fn prefix(body: &Value, fields: &Fields, path: &str) -> Result<Box<dyn Query>, S
             format!("[prefix] value for [{field}] must be a string"),
         )
     })?;
-    if fields.is_time(field) {
+    if cx.fields.is_time(field) {
         return Err(StoreError::unsupported(
             path,
             "a [prefix] query on the time field",
         ));
     }
     let term_for = |text: &str| {
-        let mut term = Term::from_field_json_path(fields.document, field, true);
+        let mut term = Term::from_field_json_path(cx.fields.document, field, true);
         term.append_type_and_str(text);
         term
     };
     // Every string starting with `prefix` sorts between `prefix` and `prefix` + the largest
-    // code point, so the prefix is a range over the term dictionary.
-    let upper = format!("{prefix}{}", char::MAX);
+    // code point. Looked up in the term dictionary, the few matching terms make a lazy union
+    // the rest of the query seeks into; without a searcher (or with very many terms) the
+    // range is scanned into a bitset of every matching document.
+    let (lower, upper) = (
+        term_for(prefix),
+        term_for(&format!("{prefix}{}", char::MAX)),
+    );
+    if let Some(terms) = cx
+        .searcher
+        .and_then(|searcher| terms_between(searcher, &lower, &upper, prefix.len(), field, cx))
+    {
+        let alternatives: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|term| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        if alternatives.is_empty() {
+            return Ok(Box::new(EmptyQuery));
+        }
+        return Ok(Box::new(BooleanQuery::new(alternatives)));
+    }
     Ok(Box::new(InvertedIndexRangeQuery::new(
-        Bound::Included(term_for(prefix)),
-        Bound::Excluded(term_for(&upper)),
+        Bound::Included(lower),
+        Bound::Excluded(upper),
     )))
+}
+
+/// The string terms of `field` in `[lower, upper)` across all segments, or `None` when
+/// there are too many to expand (or the dictionary cannot be read). `lower` holds the
+/// `prefix_len` bytes of the prefix after its path and type marker.
+fn terms_between(
+    searcher: &Searcher,
+    lower: &Term,
+    upper: &Term,
+    prefix_len: usize,
+    field: &str,
+    cx: &Context<'_>,
+) -> Option<Vec<Term>> {
+    let mut values = std::collections::BTreeSet::new();
+    // Dictionary keys are the path, a type marker, then the string value.
+    let key_prefix_len = lower
+        .serialized_value_bytes()
+        .len()
+        .checked_sub(prefix_len)?;
+    for segment in searcher.segment_readers() {
+        let index = segment.inverted_index(cx.fields.document).ok()?;
+        let mut stream = index
+            .terms()
+            .range()
+            .ge(lower.serialized_value_bytes())
+            .lt(upper.serialized_value_bytes())
+            .into_stream()
+            .ok()?;
+        while stream.advance() {
+            let value = std::str::from_utf8(stream.key().get(key_prefix_len..)?).ok()?;
+            values.insert(value.to_string());
+            if values.len() > MAX_PREFIX_TERMS {
+                return None;
+            }
+        }
+    }
+    Some(
+        values
+            .into_iter()
+            .map(|value| {
+                let mut term = Term::from_field_json_path(cx.fields.document, field, true);
+                term.append_type_and_str(&value);
+                term
+            })
+            .collect(),
+    )
 }
 
 /// A timestamp as epoch milliseconds: a number, or an RFC 3339 string.

@@ -9,7 +9,7 @@ use tantivy::aggregation::{AggContextParams, AggregationCollector};
 use tantivy::collector::Count;
 use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
-use tantivy::{DateTime, Index, IndexReader, IndexWriter, TantivyDocument};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, Searcher, TantivyDocument};
 
 use super::aggs;
 use super::dsl;
@@ -168,9 +168,9 @@ impl EmbeddedStore {
             ));
         }
         let matching_indices = self.resolve_indices(index_pattern)?;
-        let query = self.query_for(request.get("query"), &matching_indices)?;
-        let aggs_request = request.get("aggs").or_else(|| request.get("aggregations"));
         let searcher = self.reader.searcher();
+        let query = self.query_for(request.get("query"), &matching_indices, &searcher)?;
+        let aggs_request = request.get("aggs").or_else(|| request.get("aggregations"));
         let mut response = json!({
             "took": 0,
             "timed_out": false,
@@ -229,6 +229,7 @@ impl EmbeddedStore {
         &self,
         query: Option<&Value>,
         indices: &[&str],
+        searcher: &Searcher,
     ) -> Result<Box<dyn Query>, StoreError> {
         if indices.is_empty() {
             return Ok(Box::new(EmptyQuery));
@@ -248,7 +249,17 @@ impl EmbeddedStore {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
         }
         if let Some(query) = query {
-            clauses.push((Occur::Must, dsl::translate(query, &self.fields, "query")?));
+            clauses.push((
+                Occur::Must,
+                dsl::translate(
+                    query,
+                    &dsl::Context {
+                        fields: &self.fields,
+                        searcher: Some(searcher),
+                    },
+                    "query",
+                )?,
+            ));
         }
         if clauses.is_empty() {
             return Ok(Box::new(tantivy::query::AllQuery));
