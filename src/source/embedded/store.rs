@@ -28,6 +28,8 @@ pub enum DocumentError {
     MissingTimestamp(String),
     #[error("the `{field}` timestamp is invalid: {reason}")]
     BadTimestamp { field: String, reason: String },
+    #[error("the index refused the document: {0}")]
+    Rejected(String),
 }
 
 /// Collects documents, then builds the searchable store.
@@ -82,10 +84,7 @@ impl StoreBuilder {
         }
         self.writer
             .add_document(doc)
-            .map_err(|error| DocumentError::BadTimestamp {
-                field: time_name.clone(),
-                reason: error.to_string(),
-            })?;
+            .map_err(|error| DocumentError::Rejected(error.to_string()))?;
         self.documents += 1;
         self.time_span = Some(self.time_span.map_or((millis, millis), |(first, last)| {
             (first.min(millis), last.max(millis))
