@@ -117,10 +117,7 @@ impl FromStr for Duration {
                 .iter()
                 .find(|(name, _)| *name == unit)
                 .map(|(_, size)| *size)
-                .ok_or_else(|| DurationError {
-                    input: input.to_string(),
-                    reason: unit_problem(unit, UNITS_MS.iter().map(|(name, _)| *name)),
-                })?;
+                .ok_or_else(|| fail(&unit_problem(unit, UNITS_MS.iter().map(|(name, _)| *name))))?;
             rest = &rest[unit_len..];
             millis = number
                 .checked_mul(size)
@@ -237,9 +234,11 @@ impl FromStr for Quantity {
             .iter()
             .find(|(name, _)| *name == unit)
             .map(|(_, size)| *size)
-            .ok_or_else(|| QuantityError {
-                input: input.to_string(),
-                reason: unit_problem(unit, BYTE_UNITS.iter().map(|(name, _)| *name).chain(["%"])),
+            .ok_or_else(|| {
+                fail(&unit_problem(
+                    unit,
+                    BYTE_UNITS.iter().map(|(name, _)| *name).chain(["%"]),
+                ))
             })?;
         Ok(Quantity {
             value: number * size,

@@ -61,14 +61,8 @@ fn translate_one(
         ));
     }
     let agg = if kind == "filter" {
-        dsl::translate(
-            body,
-            &dsl::Context {
-                fields,
-                searcher: None,
-            },
-            &path,
-        )?; // reject unsupported filters now, not mid-search
+        // Reject unsupported filters now, not mid-search.
+        dsl::translate(body, &dsl::Context::schema_only(fields), &path)?;
         let builder = DslFilter {
             clause: body.clone(),
             time_field: fields.time_name.clone(),
@@ -172,15 +166,8 @@ impl QueryBuilder for DslFilter {
         _tokenizers: &TokenizerManager,
     ) -> tantivy::Result<Box<dyn Query>> {
         let fields = Fields::from_schema(schema, &self.time_field)?;
-        dsl::translate(
-            &self.clause,
-            &dsl::Context {
-                fields: &fields,
-                searcher: None,
-            },
-            "filter",
-        )
-        .map_err(|error| tantivy::TantivyError::InvalidArgument(error.to_string()))
+        dsl::translate(&self.clause, &dsl::Context::schema_only(&fields), "filter")
+            .map_err(|error| tantivy::TantivyError::InvalidArgument(error.to_string()))
     }
 
     fn box_clone(&self) -> Box<dyn QueryBuilder> {

@@ -23,6 +23,16 @@ pub struct Context<'a> {
     pub searcher: Option<&'a Searcher>,
 }
 
+impl<'a> Context<'a> {
+    /// A context for translating outside any one search (validation, filter aggregations).
+    pub fn schema_only(fields: &'a Fields) -> Self {
+        Context {
+            fields,
+            searcher: None,
+        }
+    }
+}
+
 /// More matching terms than this and a prefix is scanned rather than expanded.
 const MAX_PREFIX_TERMS: usize = 1_024;
 
@@ -437,17 +447,15 @@ fn prefix(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, 
         term_for(prefix),
         term_for(&format!("{prefix}{}", char::MAX)),
     );
-    if let Some(terms) = cx
+    if let Some(values) = cx
         .searcher
-        .and_then(|searcher| terms_between(searcher, &lower, &upper, prefix.len(), field, cx))
+        .and_then(|searcher| values_between(searcher, &lower, &upper, prefix.len(), cx))
     {
-        let alternatives: Vec<(Occur, Box<dyn Query>)> = terms
-            .into_iter()
-            .map(|term| {
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
-                )
+        let alternatives: Vec<(Occur, Box<dyn Query>)> = values
+            .iter()
+            .map(|value| {
+                let term = TermQuery::new(term_for(value), IndexRecordOption::Basic);
+                (Occur::Should, Box::new(term) as Box<dyn Query>)
             })
             .collect();
         if alternatives.is_empty() {
@@ -461,17 +469,17 @@ fn prefix(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, 
     )))
 }
 
-/// The string terms of `field` in `[lower, upper)` across all segments, or `None` when
-/// there are too many to expand (or the dictionary cannot be read). `lower` holds the
-/// `prefix_len` bytes of the prefix after its path and type marker.
-fn terms_between(
+/// The distinct string values of the document field's terms in `[lower, upper)` across all
+/// segments, or `None` when there are too many to expand (or the dictionary cannot be
+/// read). `lower` ends with the `prefix_len` bytes of the prefix, after the field's path
+/// and type marker.
+fn values_between(
     searcher: &Searcher,
     lower: &Term,
     upper: &Term,
     prefix_len: usize,
-    field: &str,
     cx: &Context<'_>,
-) -> Option<Vec<Term>> {
+) -> Option<std::collections::BTreeSet<String>> {
     let mut values = std::collections::BTreeSet::new();
     // Dictionary keys are the path, a type marker, then the string value.
     let key_prefix_len = lower
@@ -495,16 +503,7 @@ fn terms_between(
             }
         }
     }
-    Some(
-        values
-            .into_iter()
-            .map(|value| {
-                let mut term = Term::from_field_json_path(cx.fields.document, field, true);
-                term.append_type_and_str(&value);
-                term
-            })
-            .collect(),
-    )
+    Some(values)
 }
 
 /// A timestamp as epoch milliseconds: a number, or an RFC 3339 string.
