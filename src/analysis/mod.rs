@@ -3,7 +3,9 @@
 //! time is always passed in. Depends on nothing else in the crate.
 
 pub mod change;
+pub mod kendall;
 pub mod normal;
+mod slopes;
 pub mod trend;
 mod verdict;
 pub mod window;
@@ -19,4 +21,26 @@ pub enum AnalysisError {
     TooFewPoints { needed: usize, found: usize },
     #[error("{x} times but {y} values")]
     LengthMismatch { x: usize, y: usize },
+    #[error("all points share one time, so no slope can be computed")]
+    NoSlope,
+}
+
+/// Fewest points a trend is computed from.
+pub const MIN_POINTS: usize = 4;
+
+fn check_finite(values: &[f64]) -> Result<(), AnalysisError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(AnalysisError::NonFinite { index }),
+        None => Ok(()),
+    }
+}
+
+fn check_enough(count: usize) -> Result<(), AnalysisError> {
+    if count < MIN_POINTS {
+        return Err(AnalysisError::TooFewPoints {
+            needed: MIN_POINTS,
+            found: count,
+        });
+    }
+    Ok(())
 }

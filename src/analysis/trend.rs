@@ -1,73 +1,24 @@
-//! Trend: Theil–Sen slope with Sen's confidence interval, the Mann–Kendall test with the
-//! variance correction for ties, and the forecast of when the fitted line crosses a bound.
+//! Trend: the Theil–Sen line with Sen's confidence interval for its slope, the trend test
+//! (Mann–Kendall, corrected for autocorrelation), and the forecast of when the line
+//! crosses a bound, with its uncertainty.
 //!
-//! This first version computes all pairs (O(n²)), which is fast for the few hundred
-//! buckets of a rule; the O(n log n) methods, the autocorrelation correction and the
-//! seasonality/sawtooth defences come with the analysis issue.
+//! - **Theil–Sen** (Theil 1950, Sen 1968): the slope is the median of the pairwise slopes
+//!   `(y_j − y_i)/(x_j − x_i)`; the intercept is Conover's `median(y) − slope·median(x)`.
+//!   Its breakdown point is about 29 %: that many arbitrary outliers cannot drag it far.
+//!   Computed by slope selection in expected O(n log n) ([`super::slopes`]).
+//! - **Sen's interval** (Sen 1968, eq. 2.6): with `N` slopes sorted and
+//!   `σ² = Var(S)` of the Mann–Kendall test (ties in x and y removed), the bounds are the
+//!   slopes of rank `round((N − z·σ)/2)` and `round((N + z·σ)/2) + 1` (1-based), as in
+//!   `scipy.stats.theilslopes`.
+//! - **Seasonal** variants (Hirsch, Slack & Smith 1982): only points in the same season
+//!   (the same time of day, when the season is a day) are paired. A daily cycle, or a disk
+//!   that log rotation frees every night at 03:00 but that still fills, then shows its
+//!   day-over-day change and nothing of the cycle.
 
-use super::AnalysisError;
-use super::normal;
-use super::window::{median_in_place, order_statistic};
-
-/// Fewest points a trend is computed from.
-pub const MIN_POINTS: usize = 4;
-
-/// The Mann–Kendall trend test.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MannKendall {
-    /// `S = Σ_{i<j} sign(y_j − y_i)`: positive for a rising series.
-    pub s: i64,
-    /// `Var(S) = [n(n−1)(2n+5) − Σ_g t_g(t_g−1)(2t_g+5)] / 18`, `t_g` the size of each
-    /// group of tied values (Kendall 1975).
-    pub variance: f64,
-    /// `z = (S − sign(S)) / √Var(S)` (continuity-corrected), 0 when `Var(S)` is 0.
-    pub z: f64,
-    /// Two-sided p-value `2·(1 − Φ(|z|))`.
-    pub p_value: f64,
-}
-
-/// Runs the Mann–Kendall test on values in time order.
-pub fn mann_kendall(values: &[f64]) -> Result<MannKendall, AnalysisError> {
-    check_input(values)?;
-    let n = values.len();
-    let mut s: i64 = 0;
-    for i in 0..n {
-        for j in (i + 1)..n {
-            s += match values[j].total_cmp(&values[i]) {
-                std::cmp::Ordering::Greater => 1,
-                std::cmp::Ordering::Less => -1,
-                std::cmp::Ordering::Equal => 0,
-            };
-        }
-    }
-    let variance = (variance_term(n as f64) - tie_terms(values)) / 18.0;
-    let z = if variance > 0.0 {
-        (s - s.signum()) as f64 / variance.sqrt()
-    } else {
-        0.0
-    };
-    Ok(MannKendall {
-        s,
-        variance,
-        z,
-        p_value: normal::two_sided_p(z),
-    })
-}
-
-fn variance_term(count: f64) -> f64 {
-    count * (count - 1.0) * (2.0 * count + 5.0)
-}
-
-/// `Σ_g t_g(t_g−1)(2t_g+5)` over groups of equal values.
-fn tie_terms(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
-    sorted
-        .chunk_by(|a, b| a == b)
-        .filter(|group| group.len() > 1)
-        .map(|group| variance_term(group.len() as f64))
-        .sum()
-}
+use super::kendall::{self, MannKendall};
+use super::slopes;
+use super::window::median_in_place;
+use super::{AnalysisError, check_enough, check_finite, normal};
 
 /// The Theil–Sen line and Sen's confidence interval for its slope.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,67 +34,324 @@ pub struct TheilSen {
 /// Fits the Theil–Sen line through `(x, y)`, with a confidence interval at `confidence`
 /// (e.g. 0.95) computed as in Sen (1968), eq. 2.6 — the method of `scipy.stats.theilslopes`.
 pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Result<TheilSen, AnalysisError> {
-    check_input(x)?;
-    check_input(y)?;
-    if x.len() != y.len() {
-        return Err(AnalysisError::LengthMismatch {
-            x: x.len(),
-            y: y.len(),
-        });
-    }
-    let n = x.len();
-    let mut slopes = Vec::with_capacity(n * (n - 1) / 2);
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let (dx, dy) = if x[j] > x[i] {
-                (x[j] - x[i], y[j] - y[i])
-            } else {
-                (x[i] - x[j], y[i] - y[j])
-            };
-            if dx > 0.0 {
-                slopes.push(dy / dx);
-            }
-        }
-    }
-    if slopes.is_empty() {
-        return Err(AnalysisError::TooFewPoints {
-            needed: 2,
-            found: 1,
-        });
-    }
-    let slope = median_in_place(&mut slopes).unwrap_or(0.0);
-    let intercept = median_in_place(&mut y.to_vec()).unwrap_or(0.0)
-        - slope * median_in_place(&mut x.to_vec()).unwrap_or(0.0);
-    // Sen (1968) eq. 2.6: the rank bounds of the interval among the sorted slopes.
+    let points = Points::new(x, y)?;
+    let count = points.slope_count();
     let z = normal::quantile((1.0 - confidence) / 2.0).abs();
-    let sigma = ((variance_term(n as f64) - tie_terms(x) - tie_terms(y)) / 18.0)
+    let sigma = ((kendall::variance_term(x.len() as f64) - tie_term(x) - tie_term(y)) / 18.0)
         .max(0.0)
         .sqrt();
-    let count = slopes.len() as f64;
-    let last = slopes.len() - 1;
-    let upper = (((count + z * sigma) / 2.0).round_ties_even() as usize).min(last);
-    let lower = ((((count - z * sigma) / 2.0).round_ties_even() as i64) - 1).max(0) as usize;
-    let slope_low = order_statistic(&mut slopes, lower.min(last));
-    let slope_high = order_statistic(&mut slopes, upper);
+    let (lower, upper) = interval_ranks(count, z * sigma);
+    let middle = median_ranks(count);
+    let found = points.select(&[middle.0, middle.1, lower, upper]);
+    Ok(TheilSen {
+        slope: (found[0] + found[1]) / 2.0,
+        intercept: conover_intercept(x, y, (found[0] + found[1]) / 2.0),
+        slope_low: found[2],
+        slope_high: found[3],
+    })
+}
+
+/// The Theil–Sen slope alone (the median of the pairwise slopes), without the interval.
+pub fn sen_slope(x: &[f64], y: &[f64]) -> Result<f64, AnalysisError> {
+    let points = Points::new(x, y)?;
+    let middle = median_ranks(points.slope_count());
+    let found = points.select(&[middle.0, middle.1]);
+    Ok((found[0] + found[1]) / 2.0)
+}
+
+/// The 0-based ranks of the median: one rank twice for an odd count, the middle pair else.
+fn median_ranks(count: usize) -> (usize, usize) {
+    ((count - 1) / 2, count / 2)
+}
+
+/// Sen's 0-based interval ranks among `count` sorted slopes, `spread = z·σ`.
+fn interval_ranks(count: usize, spread: f64) -> (usize, usize) {
+    let last = count - 1;
+    let upper = (((count as f64 + spread) / 2.0).round() as usize).min(last);
+    let lower = ((((count as f64 - spread) / 2.0).round() as i64) - 1).max(0) as usize;
+    (lower.min(last), upper)
+}
+
+fn conover_intercept(x: &[f64], y: &[f64], slope: f64) -> f64 {
+    let median_y = median_in_place(&mut y.to_vec()).unwrap_or(0.0);
+    let median_x = median_in_place(&mut x.to_vec()).unwrap_or(0.0);
+    median_y - slope * median_x
+}
+
+/// `Σ_g t_g(t_g−1)(2t_g+5)` over groups of equal values.
+fn tie_term(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    sorted
+        .chunk_by(|a, b| a == b)
+        .filter(|group| group.len() > 1)
+        .map(|group| kendall::variance_term(group.len() as f64))
+        .sum()
+}
+
+/// Validated points, scaled by powers of two (exactly) so no difference can overflow.
+struct Points {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    /// Multiplies a slope of the scaled points back to the caller's units.
+    unscale: f64,
+    increasing: bool,
+}
+
+impl Points {
+    fn new(x: &[f64], y: &[f64]) -> Result<Self, AnalysisError> {
+        if x.len() != y.len() {
+            return Err(AnalysisError::LengthMismatch {
+                x: x.len(),
+                y: y.len(),
+            });
+        }
+        check_finite(x)?;
+        check_finite(y)?;
+        check_enough(x.len())?;
+        let (x_scale, y_scale) = (overflow_guard(x), overflow_guard(y));
+        let points = Points {
+            x: x.iter().map(|v| v * x_scale).collect(),
+            y: y.iter().map(|v| v * y_scale).collect(),
+            unscale: x_scale / y_scale,
+            increasing: x.windows(2).all(|w| w[0] < w[1]),
+        };
+        if points.slope_count() == 0 {
+            return Err(AnalysisError::NoSlope);
+        }
+        Ok(points)
+    }
+
+    /// Pairs with different `x` (only those have a slope).
+    fn slope_count(&self) -> usize {
+        let n = self.x.len();
+        if self.increasing {
+            return n * (n - 1) / 2;
+        }
+        let mut sorted = self.x.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let tied: usize = sorted
+            .chunk_by(|a, b| a == b)
+            .map(|g| g.len() * (g.len() - 1) / 2)
+            .sum();
+        n * (n - 1) / 2 - tied
+    }
+
+    fn select(&self, ranks: &[usize]) -> Vec<f64> {
+        let found = if self.increasing {
+            slopes::select(&self.x, &self.y, ranks)
+        } else {
+            self.select_unordered(ranks)
+        };
+        found.into_iter().map(|s| s * self.unscale).collect()
+    }
+
+    /// Unsorted or tied `x`: every slope of a pair with different `x`.
+    fn select_unordered(&self, ranks: &[usize]) -> Vec<f64> {
+        let (x, y) = (&self.x, &self.y);
+        let mut all = Vec::with_capacity(self.slope_count());
+        for i in 0..x.len() {
+            for j in i + 1..x.len() {
+                if x[i] != x[j] {
+                    all.push((y[j] - y[i]) / (x[j] - x[i]));
+                }
+            }
+        }
+        ranks
+            .iter()
+            .map(|&rank| super::window::order_statistic(&mut all, rank))
+            .collect()
+    }
+}
+
+/// A power of two that brings the largest magnitude to at most 2^500 (1 when already
+/// there): multiplying by it is exact, and differences of scaled values cannot overflow.
+fn overflow_guard(values: &[f64]) -> f64 {
+    let largest = values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    if largest <= 2f64.powi(500) {
+        return 1.0;
+    }
+    2f64.powi(500 - largest.log2().ceil() as i32)
+}
+
+/// The seasonal Theil–Sen line: the median of the slopes of pairs in the same season, with
+/// Sen's interval from the seasonal Kendall variance. `seasons` holds each season's points
+/// as `(x, y)` in time order. The intercept is Conover's over all points.
+pub fn seasonal_theil_sen(
+    seasons: &[(Vec<f64>, Vec<f64>)],
+    confidence: f64,
+) -> Result<TheilSen, AnalysisError> {
+    let mut all = Vec::new();
+    let mut variance = 0.0;
+    let (mut all_x, mut all_y) = (Vec::new(), Vec::new());
+    for (x, y) in seasons {
+        check_finite(x)?;
+        check_finite(y)?;
+        for i in 0..x.len() {
+            for j in i + 1..x.len() {
+                if x[i] != x[j] {
+                    all.push((y[j] - y[i]) / (x[j] - x[i]));
+                }
+            }
+        }
+        if x.len() > 1 {
+            variance += kendall::variance(x.len(), tie_term(y));
+        }
+        all_x.extend_from_slice(x);
+        all_y.extend_from_slice(y);
+    }
+    check_enough(all_x.len())?;
+    if all.is_empty() {
+        return Err(AnalysisError::NoSlope);
+    }
+    if let Some(index) = all.iter().position(|s| !s.is_finite()) {
+        return Err(AnalysisError::NonFinite { index });
+    }
+    let count = all.len();
+    let z = normal::quantile((1.0 - confidence) / 2.0).abs();
+    let (lower, upper) = interval_ranks(count, z * variance.sqrt());
+    let middle = median_ranks(count);
+    let mut pick = |rank| super::window::order_statistic(&mut all, rank);
+    let slope = (pick(middle.0) + pick(middle.1)) / 2.0;
+    let (slope_low, slope_high) = (pick(lower), pick(upper));
     Ok(TheilSen {
         slope,
-        intercept,
+        intercept: conover_intercept(&all_x, &all_y, slope),
         slope_low,
         slope_high,
     })
 }
 
-fn check_input(values: &[f64]) -> Result<(), AnalysisError> {
-    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
-        return Err(AnalysisError::NonFinite { index });
+/// What a trend analysis is asked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrendQuestion {
+    /// `Some(true)` when a rise is the bad direction, `Some(false)` for a fall, `None` when
+    /// both count.
+    pub rising_is_bad: Option<bool>,
+    /// The test's significance level α (e.g. 0.05).
+    pub significance: f64,
+    /// The confidence of the slope's interval (e.g. 0.95).
+    pub confidence: f64,
+}
+
+/// The outcome of [`analyze`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrendAnalysis {
+    /// The test, with `Var(S)` inflated for autocorrelation when that could matter.
+    pub test: MannKendall,
+    pub slope: f64,
+    /// The fitted line's value at `x = 0`.
+    pub intercept: f64,
+    /// Sen's interval for the slope; computed only for a significant trend in the bad
+    /// direction (the only case a forecast is made from), `None` otherwise.
+    pub interval: Option<(f64, f64)>,
+}
+
+impl TrendAnalysis {
+    /// Significant at the question's level, in the bad direction.
+    pub fn is_bad(&self, question: &TrendQuestion) -> bool {
+        self.test.p_value < question.significance
+            && match question.rising_is_bad {
+                Some(true) => self.test.s > 0 && self.slope > 0.0,
+                Some(false) => self.test.s < 0 && self.slope < 0.0,
+                None => self.test.s != 0 && self.slope != 0.0,
+            }
     }
-    if values.len() < MIN_POINTS {
-        return Err(AnalysisError::TooFewPoints {
-            needed: MIN_POINTS,
-            found: values.len(),
+}
+
+/// The whole trend analysis of one series (`x` strictly increasing, e.g. seconds):
+/// Mann–Kendall, the Theil–Sen slope, then — only when the plain test is significant,
+/// since a larger variance can only make it less so — the Hamed–Rao correction on the
+/// residuals from that slope, and — only when the corrected test still finds a trend in
+/// the bad direction — Sen's interval.
+pub fn analyze(
+    x: &[f64],
+    y: &[f64],
+    question: &TrendQuestion,
+) -> Result<TrendAnalysis, AnalysisError> {
+    let plain = kendall::mann_kendall(y)?;
+    let slope = sen_slope(x, y)?;
+    let mut analysis = TrendAnalysis {
+        test: plain,
+        slope,
+        intercept: conover_intercept(x, y, slope),
+        interval: None,
+    };
+    if plain.p_value >= question.significance {
+        return Ok(analysis);
+    }
+    let scale = overflow_guard(y) * overflow_guard(x).min(1.0);
+    let residuals: Vec<f64> = x
+        .iter()
+        .zip(y)
+        .map(|(x, y)| y * scale - slope * scale * x)
+        .collect();
+    let inflation = kendall::hamed_rao_inflation(&residuals, question.significance);
+    analysis.test = plain.inflated(inflation);
+    if analysis.is_bad(question) {
+        let fit = theil_sen(x, y, question.confidence)?;
+        analysis.interval = Some((fit.slope_low, fit.slope_high));
+    }
+    Ok(analysis)
+}
+
+/// The seasonal analysis: the seasonal Kendall test and the seasonal Theil–Sen line.
+/// `season_of[i]` labels point `i` (e.g. its half-hour of the day). The intercept is the
+/// line of the season that is worst for the question (the lowest when a fall is bad, the
+/// highest when a rise is): a disk freed at 03:00 every night runs out just before 03:00,
+/// so that is the line its forecast must follow.
+pub fn analyze_seasonal(
+    x: &[f64],
+    y: &[f64],
+    season_of: &[usize],
+    question: &TrendQuestion,
+) -> Result<TrendAnalysis, AnalysisError> {
+    if x.len() != y.len() || x.len() != season_of.len() {
+        return Err(AnalysisError::LengthMismatch {
+            x: x.len(),
+            y: y.len(),
         });
     }
-    Ok(())
+    let seasons = split_seasons(x, y, season_of);
+    let values: Vec<Vec<f64>> = seasons.iter().map(|(_, y)| y.clone()).collect();
+    let test = kendall::seasonal_mann_kendall(&values)?;
+    let fit = seasonal_theil_sen(&seasons, question.confidence)?;
+    let mut intercept = fit.intercept;
+    let worst_lowest = question.rising_is_bad == Some(false);
+    let season_levels = seasons.iter().filter_map(|(sx, sy)| {
+        let mut residuals: Vec<f64> = sx.iter().zip(sy).map(|(x, y)| y - fit.slope * x).collect();
+        median_in_place(&mut residuals)
+    });
+    let worst = if worst_lowest {
+        season_levels.reduce(f64::min)
+    } else if question.rising_is_bad == Some(true) {
+        season_levels.reduce(f64::max)
+    } else {
+        None
+    };
+    if let Some(level) = worst {
+        intercept = level;
+    }
+    let mut analysis = TrendAnalysis {
+        test,
+        slope: fit.slope,
+        intercept,
+        interval: None,
+    };
+    if analysis.is_bad(question) {
+        analysis.interval = Some((fit.slope_low, fit.slope_high));
+    }
+    Ok(analysis)
+}
+
+fn split_seasons(x: &[f64], y: &[f64], season_of: &[usize]) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let count = season_of.iter().max().map_or(0, |m| m + 1);
+    let mut seasons = vec![(Vec::new(), Vec::new()); count];
+    for ((x, y), &season) in x.iter().zip(y).zip(season_of) {
+        seasons[season].0.push(*x);
+        seasons[season].1.push(*y);
+    }
+    seasons
 }
 
 /// When the line `intercept + slope·x` reaches `level`, as an `x` value; `None` when it
@@ -154,30 +362,54 @@ pub fn crossing(intercept: f64, slope: f64, level: f64) -> Option<f64> {
         .filter(|x| x.is_finite())
 }
 
+/// When a falling (or rising) line reaches a bound, with the spread its slope's interval
+/// gives: lines with the interval's slopes through the fitted line's point at `pivot`
+/// (the median time, where the fit is best determined).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Forecast {
+    /// `x` where the fitted line reaches the level.
+    pub at: f64,
+    /// The earliest crossing the interval allows.
+    pub earliest: f64,
+    /// The latest; `None` when the interval allows a line that never gets there.
+    pub latest: Option<f64>,
+}
+
+/// Where the line crosses `level` (which may lie behind `pivot` when the line moves away
+/// from the level: the caller decides what the past means); `None` for a flat line.
+pub fn forecast(
+    intercept: f64,
+    slope: f64,
+    interval: (f64, f64),
+    pivot: f64,
+    level: f64,
+) -> Option<Forecast> {
+    let at = crossing(intercept, slope, level)?;
+    let pivot_value = intercept + slope * pivot;
+    let through_pivot = |s: f64| {
+        let x = pivot + (level - pivot_value) / s;
+        // Only a line heading towards the level (the same way as the fit) crosses ahead.
+        (s != 0.0 && s.signum() == slope.signum() && x.is_finite()).then_some(x)
+    };
+    let (a, b) = (through_pivot(interval.0), through_pivot(interval.1));
+    let earliest = [a, b, Some(at)].into_iter().flatten().fold(at, f64::min);
+    let latest = match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b).max(at)),
+        _ => None,
+    };
+    Some(Forecast {
+        at,
+        earliest,
+        latest,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// S, Var(S), z and p computed by hand for a short series with a tie.
     #[test]
-    fn mann_kendall_with_a_tie_matches_hand_computation() {
-        // y = [1, 3, 2, 3, 5]: pairs give S = 4+1+2+1 → (+1+1+1+1) + (-1+0+1) + (1+1) + 1 = 7.
-        let result = mann_kendall(&[1.0, 3.0, 2.0, 3.0, 5.0]).unwrap();
-        assert_eq!(result.s, 7);
-        // n=5: 5·4·15 = 300; one tie group of 2: 2·1·9 = 18 → (300 − 18)/18 = 15.666…
-        assert!((result.variance - 282.0 / 18.0).abs() < 1e-12);
-        let z = 6.0 / (282.0_f64 / 18.0).sqrt();
-        assert!((result.z - z).abs() < 1e-12);
-        assert!((result.p_value - normal::two_sided_p(z)).abs() < 1e-15);
-    }
-
-    #[test]
-    fn all_equal_values_have_no_trend() {
-        let result = mann_kendall(&[4.0; 10]).unwrap();
-        assert_eq!(
-            (result.s, result.variance, result.z, result.p_value),
-            (0, 0.0, 0.0, 1.0)
-        );
+    fn all_equal_values_have_a_flat_line() {
         let fit = theil_sen(&[0.0, 1.0, 2.0, 3.0, 4.0], &[4.0; 5], 0.95).unwrap();
         assert_eq!((fit.slope, fit.intercept), (0.0, 4.0));
     }
@@ -195,29 +427,73 @@ mod tests {
         assert!(fit.slope_low <= -2.0 && fit.slope_high >= -2.0);
     }
 
+    /// Four points, slopes by hand: pairs (0,1)=2, (0,2)=0.5, (0,3)=1, (1,2)=−1, (1,3)=0.5,
+    /// (2,3)=2 → sorted −1, 0.5, 0.5, 1, 2, 2: median (0.5 + 1)/2 = 0.75.
+    #[test]
+    fn an_even_number_of_slopes_averages_the_middle_pair() {
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let y = [0.0, 2.0, 1.0, 3.0];
+        assert_eq!(sen_slope(&x, &y).unwrap(), 0.75);
+        // Unsorted x with a tie: the tied pair has no slope and is left out.
+        let fit = theil_sen(&[1.0, 0.0, 1.0, 3.0], &[2.0, 0.0, 5.0, 3.0], 0.95).unwrap();
+        // Slopes: (1,0)→2, (1,3)→0.5, (0,1)→5, (0,3)→1, (1,3)→−1 → median 1.
+        assert_eq!(fit.slope, 1.0);
+    }
+
     #[test]
     fn bad_input_is_rejected_not_propagated() {
         assert_eq!(
-            mann_kendall(&[1.0, f64::NAN, 2.0, 3.0]),
+            theil_sen(&[0.0, 1.0, 2.0, 3.0], &[1.0, f64::NAN, 2.0, 3.0], 0.95),
             Err(AnalysisError::NonFinite { index: 1 })
         );
         assert_eq!(
-            mann_kendall(&[1.0, 2.0, f64::INFINITY, 3.0]),
-            Err(AnalysisError::NonFinite { index: 2 })
-        );
-        assert_eq!(
-            mann_kendall(&[1.0, 2.0, 3.0]),
+            theil_sen(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0], 0.95),
             Err(AnalysisError::TooFewPoints {
                 needed: 4,
                 found: 3
             })
         );
-        assert!(theil_sen(&[1.0, 2.0], &[1.0, 2.0, 3.0], 0.95).is_err());
+        assert!(matches!(
+            theil_sen(&[1.0, 2.0], &[1.0, 2.0, 3.0], 0.95),
+            Err(AnalysisError::LengthMismatch { .. })
+        ));
+        assert_eq!(
+            theil_sen(&[2.0; 5], &[1.0, 2.0, 3.0, 4.0, 5.0], 0.95),
+            Err(AnalysisError::NoSlope)
+        );
+    }
+
+    #[test]
+    fn huge_values_do_not_overflow() {
+        let x: Vec<f64> = (0..10).map(f64::from).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|x| if *x < 5.0 { 1e308 } else { -1e308 } - x * 1e300)
+            .collect();
+        let fit = theil_sen(&x, &y, 0.95).unwrap();
+        assert!(fit.slope.is_finite() && fit.slope < 0.0);
+        assert!(fit.slope_low.is_finite() && fit.slope_high.is_finite());
     }
 
     #[test]
     fn crossing_finds_where_the_line_meets_the_level() {
         assert_eq!(crossing(100.0, -10.0, 0.0), Some(10.0));
         assert_eq!(crossing(100.0, 0.0, 0.0), None);
+    }
+
+    #[test]
+    fn forecast_spreads_with_the_slope_interval() {
+        // 100 at x=0 falling 10 per unit, pivot at x=−5 (value 150): reaches 0 at x=10.
+        let f = forecast(100.0, -10.0, (-15.0, -5.0), -5.0, 0.0).unwrap();
+        assert_eq!(f.at, 10.0);
+        assert_eq!(f.earliest, -5.0 + 150.0 / 15.0); // 5
+        assert_eq!(f.latest, Some(-5.0 + 150.0 / 5.0)); // 25
+        // An interval that reaches a flat or rising line: it may never get there.
+        let f = forecast(100.0, -10.0, (-15.0, 1.0), -5.0, 0.0).unwrap();
+        assert_eq!(f.latest, None);
+        // A line moving away from the level has no forecast.
+        let behind = forecast(100.0, -10.0, (-15.0, -5.0), -5.0, 200.0).unwrap();
+        assert_eq!(behind.at, -10.0);
+        assert_eq!(forecast(100.0, 0.0, (-1.0, 1.0), -5.0, 0.0), None);
     }
 }

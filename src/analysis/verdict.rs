@@ -23,9 +23,16 @@ pub struct Verdict {
     /// `value / baseline` for change conditions.
     pub change: Option<f64>,
     pub slope_per_second: Option<f64>,
+    /// The slope's confidence interval (per second), for a significant trend.
+    pub slope_interval: Option<(f64, f64)>,
     pub p_value: Option<f64>,
     /// Seconds until the fitted line reaches the forecast bound.
     pub time_to_bound: Option<f64>,
+    /// The earliest and latest crossing the slope's interval allows, in seconds; the latest
+    /// is `None` when the interval allows a line that never gets there.
+    pub time_to_bound_range: Option<(f64, Option<f64>)>,
+    /// Seconds of data the verdict judged: the window, or the lookback of a trend.
+    pub span_seconds: Option<f64>,
     /// The verdict in plain words: "falling 2.1 GB/day, empty in ~31 h".
     pub explanation: String,
 }
@@ -38,8 +45,11 @@ impl Verdict {
             baseline: None,
             change: None,
             slope_per_second: None,
+            slope_interval: None,
             p_value: None,
             time_to_bound: None,
+            time_to_bound_range: None,
+            span_seconds: None,
             explanation: explanation.into(),
         }
     }

@@ -69,7 +69,7 @@ pub fn time_grid(rule: &Rule, now: DateTime<Utc>) -> TimeGrid {
         .max(rule.window.as_millis_i64());
     if let Condition::Change(change) = &rule.condition {
         for baseline in &change.baselines {
-            let reach = baseline.offset(rule.window).as_millis_i64() + rule.window.as_millis_i64();
+            let reach = baseline.reach(rule.window).as_millis_i64() + rule.window.as_millis_i64();
             span_ms = span_ms.max(reach);
         }
     }
@@ -99,8 +99,8 @@ pub fn plan_search(rule: &Rule, now: DateTime<Utc>) -> SearchPlan {
         Condition::Change(change) => {
             let window = rule.window.as_millis_i64();
             let mut windows = vec![range(grid.end_ms - window, grid.end_ms)];
-            for baseline in &change.baselines {
-                let end = grid.end_ms - baseline.offset(rule.window).as_millis_i64();
+            for offset in change.baselines.iter().flat_map(|b| b.offsets(rule.window)) {
+                let end = grid.end_ms - offset.as_millis_i64();
                 windows.push(range(end - window, end));
             }
             filters.push(json!({ "bool": { "should": windows, "minimum_should_match": 1 } }));

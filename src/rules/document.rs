@@ -186,6 +186,7 @@ pub(super) struct TrendSpec {
     pub min_rate: Option<Rate>,
     pub forecast: Option<ForecastSpec>,
     pub significance: Option<Spanned<f64>>,
+    pub season: Option<Spanned<Duration>>,
 }
 
 #[derive(Debug, Deserialize)]

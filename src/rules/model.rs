@@ -189,8 +189,7 @@ pub enum Side {
 }
 
 /// How the buckets of the window are reduced to one value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum WindowAggregate {
     /// The newest bucket that has data.
     #[default]
@@ -200,6 +199,49 @@ pub enum WindowAggregate {
     Max,
     Median,
     Sum,
+    /// `p95`: the value below which that percentage of the window's buckets lie
+    /// (linear interpolation between closest ranks, as numpy's default).
+    Percentile(f64),
+}
+
+impl WindowAggregate {
+    pub const NAMES: &'static str =
+        "`last`, `mean`, `min`, `max`, `median`, `sum` or a percentile such as `p95`";
+}
+
+impl std::str::FromStr for WindowAggregate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(match text {
+            "last" => WindowAggregate::Last,
+            "mean" => WindowAggregate::Mean,
+            "min" => WindowAggregate::Min,
+            "max" => WindowAggregate::Max,
+            "median" => WindowAggregate::Median,
+            "sum" => WindowAggregate::Sum,
+            _ => {
+                let percent = text
+                    .strip_prefix('p')
+                    .and_then(|digits| digits.parse::<f64>().ok())
+                    .filter(|p| *p > 0.0 && *p < 100.0)
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown window aggregate `{text}`; expected {}",
+                            Self::NAMES
+                        )
+                    })?;
+                WindowAggregate::Percentile(percent)
+            }
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for WindowAggregate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// `change: { compare_to: [1d, 7d], increase: 3x, min_count: 200 }`.
@@ -219,15 +261,29 @@ pub enum Baseline {
     Previous,
     /// The same window this long ago (`1d`, `7d`).
     Ago(Duration),
+    /// The median of the same window `every` ago, `2·every` ago, … `count·every` ago
+    /// (`median of 7 x 1d`): a seasonal baseline that one odd day cannot move.
+    MedianOf { count: u32, every: Duration },
 }
 
 impl Baseline {
-    /// How far back from the current window this baseline starts.
-    pub fn offset(self, window: Duration) -> Duration {
+    /// How far back from the current window each window of this baseline ends.
+    pub fn offsets(self, window: Duration) -> Vec<Duration> {
         match self {
-            Baseline::Previous => window,
-            Baseline::Ago(offset) => offset,
+            Baseline::Previous => vec![window],
+            Baseline::Ago(offset) => vec![offset],
+            Baseline::MedianOf { count, every } => (1..=u64::from(count))
+                .map(|k| Duration::from_millis(every.as_millis().saturating_mul(k)))
+                .collect(),
         }
+    }
+
+    /// The farthest any of its windows ends back from the current one.
+    pub fn reach(self, window: Duration) -> Duration {
+        self.offsets(window)
+            .into_iter()
+            .max()
+            .unwrap_or(Duration::ZERO)
     }
 }
 
@@ -236,6 +292,9 @@ impl fmt::Display for Baseline {
         match self {
             Baseline::Previous => f.write_str("the previous window"),
             Baseline::Ago(offset) => write!(f, "{offset} ago"),
+            Baseline::MedianOf { count, every } => {
+                write!(f, "the median of the last {count} x {every}")
+            }
         }
     }
 }
@@ -264,6 +323,9 @@ pub struct Trend {
     pub forecast: Option<Forecast>,
     /// The significance level of the Mann–Kendall test (default 0.05).
     pub significance: f64,
+    /// Pair each bucket only with buckets at the same phase of this cycle (`1d`: the same
+    /// time of day), so daily cycles and nightly log-rotation sawteeth are not trends.
+    pub season: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

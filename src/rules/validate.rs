@@ -435,11 +435,41 @@ fn checked_lookback(
                 "lengthen the lookback or shorten the bucket",
             );
         }
+        if let Some(Condition::Trend(Trend {
+            season: Some(season),
+            ..
+        })) = condition
+        {
+            checked_season(*season, lookback, bucket, spanned.referenced, check);
+        }
         if matches!(condition, Some(Condition::Absent)) && lookback <= window {
             check.at(spanned.referenced, format!("`lookback: {lookback}` must be longer than `window: {window}` for an absent condition"));
         }
     }
     lookback
+}
+
+/// A seasonal trend pairs buckets a whole season apart: the season must be whole buckets,
+/// and the lookback must hold at least two seasons for any pair to exist.
+fn checked_season(
+    season: Duration,
+    lookback: Duration,
+    bucket: Duration,
+    location: Location,
+    check: &mut Checker<'_>,
+) {
+    if !season.is_multiple_of(bucket) {
+        check.at(
+            location,
+            format!("`season: {season}` is not a whole number of `bucket: {bucket}`"),
+        );
+    } else if lookback.as_millis() < 2 * season.as_millis() {
+        check.at_with_hint(
+            location,
+            format!("`lookback: {lookback}` is shorter than two seasons of {season}: no bucket has a partner a season earlier"),
+            format!("a seasonal trend needs `lookback` of at least {} (three seasons or more are better)", Duration::from_millis(2 * season.as_millis())),
+        );
+    }
 }
 
 fn checked_schedule(
@@ -643,12 +673,40 @@ fn checked_trend(spec: &TrendSpec, location: Location, check: &mut Checker<'_>) 
         min_rate: spec.min_rate,
         forecast,
         significance,
+        season: spec.season.as_ref().map(|season| season.value),
     })
 }
 
 fn parse_baseline(text: &str, location: Location, check: &mut Checker<'_>) -> Option<Baseline> {
+    const HINT: &str =
+        "use `previous`, how long ago (`1d`, `7d`) or a seasonal median such as `median of 7 x 1d`";
     if text == "previous" {
         return Some(Baseline::Previous);
+    }
+    if let Some(spec) = text.strip_prefix("median of ") {
+        let parsed = spec.split_once(" x ").and_then(|(count, every)| {
+            Some((
+                count.trim().parse::<u32>().ok()?,
+                every.trim().parse::<Duration>().ok()?,
+            ))
+        });
+        return match parsed {
+            Some((count, every)) if count >= 2 && !every.is_zero() => {
+                Some(Baseline::MedianOf { count, every })
+            }
+            Some(_) => {
+                check.at_with_hint(
+                    location,
+                    format!("`{text}` needs at least 2 windows at a non-zero spacing"),
+                    HINT,
+                );
+                None
+            }
+            None => {
+                check.at_with_hint(location, format!("invalid `compare_to` entry `{text}`: expected `median of <count> x <duration>`"), HINT);
+                None
+            }
+        };
     }
     match text.parse::<Duration>() {
         Ok(offset) if !offset.is_zero() => Some(Baseline::Ago(offset)),
@@ -660,7 +718,7 @@ fn parse_baseline(text: &str, location: Location, check: &mut Checker<'_>) -> Op
             check.at_with_hint(
                 location,
                 format!("invalid `compare_to` entry: {error}"),
-                "use `previous` or how long ago, e.g. `1d` or `7d`",
+                HINT,
             );
             None
         }

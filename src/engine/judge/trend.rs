@@ -1,0 +1,266 @@
+//! Trend: the rule's series through the trend analysis (Mann–Kendall with the Hamed–Rao
+//! correction and Theil–Sen, or their seasonal variants), gated by direction,
+//! significance, `min_rate` and the forecast horizon, and explained in the rule's units.
+
+use crate::analysis::trend::{self, TrendAnalysis, TrendQuestion};
+use crate::analysis::{MIN_POINTS, Status, Verdict};
+use crate::humanize;
+use crate::query::Series;
+use crate::rules::{MIN_TREND_POINTS, Rule, Trend, TrendDirection, Unit};
+
+use super::format_value;
+
+/// Confidence of the slope interval a forecast's range is drawn from.
+const SLOPE_CONFIDENCE: f64 = 0.95;
+
+/// A series' present buckets: time in seconds relative to the end of the grid (bucket
+/// midpoints, so "now" is x = 0), value, and the bucket's phase within the season.
+struct Points {
+    times: Vec<f64>,
+    values: Vec<f64>,
+    phases: Vec<usize>,
+}
+
+fn points(series: &Series, season_ms: Option<u64>) -> Points {
+    let grid = series.grid;
+    let half_bucket = grid.bucket_ms as f64 / 2.0;
+    let bucket_ms = grid.bucket_ms.max(1);
+    let mut points = Points {
+        times: Vec::with_capacity(series.values.len()),
+        values: Vec::with_capacity(series.values.len()),
+        phases: Vec::new(),
+    };
+    for (i, value) in series.values.iter().enumerate() {
+        let Some(value) = value else { continue };
+        let start = grid.timestamp_of(i);
+        points
+            .times
+            .push((start as f64 + half_bucket - grid.end_ms as f64) / 1_000.0);
+        points.values.push(*value);
+        if let Some(season_ms) = season_ms {
+            let season_ms = i64::try_from(season_ms).unwrap_or(i64::MAX).max(1);
+            let phase = start.rem_euclid(season_ms) / bucket_ms;
+            points.phases.push(usize::try_from(phase).unwrap_or(0));
+        }
+    }
+    points
+}
+
+pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit) -> Verdict {
+    let points = points(series, spec.season.map(|s| s.as_millis()));
+    if points.values.len() < MIN_POINTS.max(MIN_TREND_POINTS as usize) {
+        return Verdict::new(
+            Status::NoData,
+            format!(
+                "{} buckets with data; too few for a trend",
+                points.values.len()
+            ),
+        );
+    }
+    let question = TrendQuestion {
+        rising_is_bad: Some(spec.direction == TrendDirection::Up),
+        significance: spec.significance,
+        confidence: SLOPE_CONFIDENCE,
+    };
+    let analysis = match spec.season {
+        None => trend::analyze(&points.times, &points.values, &question),
+        Some(_) => {
+            trend::analyze_seasonal(&points.times, &points.values, &points.phases, &question)
+        }
+    };
+    let analysis = match analysis {
+        Ok(analysis) => analysis,
+        Err(error) => {
+            return Verdict::new(Status::NoData, format!("cannot fit a trend: {error}"));
+        }
+    };
+    let mut verdict = Verdict::new(Status::Ok, "");
+    verdict.value = points.values.last().copied();
+    verdict.slope_per_second = Some(analysis.slope);
+    verdict.slope_interval = analysis.interval;
+    verdict.p_value = Some(analysis.test.p_value);
+    let words = Words::new(spec, rule, &analysis, verdict.value, unit);
+    let fast_enough = spec
+        .min_rate
+        .is_none_or(|rate| analysis.slope.abs() >= rate.per_second());
+    verdict.explanation = if !analysis.is_bad(&question) {
+        words.not_bad(spec, &analysis)
+    } else if !fast_enough {
+        words.too_slow(spec, unit)
+    } else if let Some(target) = spec.forecast {
+        let pivot = median_time(&points.times);
+        let level = target.reaches.value;
+        let already_there = match spec.direction {
+            TrendDirection::Down => analysis.intercept <= level,
+            TrendDirection::Up => analysis.intercept >= level,
+        };
+        let interval = analysis
+            .interval
+            .unwrap_or((analysis.slope, analysis.slope));
+        let ahead = trend::forecast(analysis.intercept, analysis.slope, interval, pivot, level)
+            .filter(|f| f.at >= 0.0 || already_there);
+        let bound = format_value(level, unit);
+        match ahead {
+            Some(forecast) => {
+                let seconds = forecast.at.max(0.0);
+                verdict.time_to_bound = Some(seconds);
+                verdict.time_to_bound_range = Some((
+                    forecast.earliest.max(0.0),
+                    forecast.latest.map(|l| l.max(0.0)),
+                ));
+                let range = range_text(forecast.earliest.max(0.0), forecast.latest);
+                if seconds <= target.within.as_secs_f64() {
+                    verdict.status = Status::Breached;
+                    format!(
+                        "{}; {}, reaches {bound} in ~{}{range}",
+                        words.head,
+                        words.now,
+                        humanize::duration_secs(seconds)
+                    )
+                } else {
+                    format!(
+                        "{}; reaches {bound} in ~{}{range}, beyond {}",
+                        words.head,
+                        humanize::duration_secs(seconds),
+                        target.within
+                    )
+                }
+            }
+            None => format!("{}; never reaches {bound}", words.head),
+        }
+    } else {
+        verdict.status = Status::Breached;
+        format!("{}; {}", words.head, words.now)
+    };
+    verdict
+}
+
+/// " (18–31 h)", " (at least 18 h)" when the interval allows never, nothing when the
+/// interval is too narrow to show.
+fn range_text(earliest: f64, latest: Option<f64>) -> String {
+    let earliest = humanize::duration_secs(earliest);
+    match latest.map(humanize::duration_secs) {
+        Some(latest) if latest == earliest => String::new(),
+        Some(latest) => format!(" ({earliest}–{latest})"),
+        None => format!(" (at least {earliest})"),
+    }
+}
+
+fn median_time(times: &[f64]) -> f64 {
+    let mut sorted = times.to_vec();
+    crate::analysis::window::median_in_place(&mut sorted).unwrap_or(0.0)
+}
+
+/// The pieces of a trend's explanation.
+struct Words {
+    /// "falling 3.2 GB/day (p < 0.001)".
+    head: String,
+    /// "5.9 GB now".
+    now: String,
+    word: &'static str,
+    rate: String,
+    p: String,
+}
+
+impl Words {
+    fn new(
+        spec: &Trend,
+        rule: &Rule,
+        analysis: &TrendAnalysis,
+        latest: Option<f64>,
+        unit: Unit,
+    ) -> Self {
+        let slope = analysis.slope;
+        let rate = if rule.lookback.as_millis() >= 86_400_000 || spec.season.is_some() {
+            format!("{}/day", format_value((slope * 86_400.0).abs(), unit))
+        } else {
+            format!("{}/h", format_value((slope * 3_600.0).abs(), unit))
+        };
+        let p_value = analysis.test.p_value;
+        let p = if p_value < 0.001 {
+            "p < 0.001".to_string()
+        } else {
+            format!("p = {p_value:.3}")
+        };
+        let word = if slope < 0.0 { "falling" } else { "rising" };
+        Words {
+            head: format!("{word} {rate} ({p})"),
+            now: latest
+                .map(|v| format!("{} now", format_value(v, unit)))
+                .unwrap_or_default(),
+            word,
+            rate,
+            p,
+        }
+    }
+
+    fn not_bad(&self, spec: &Trend, analysis: &TrendAnalysis) -> String {
+        let bad_direction = match spec.direction {
+            TrendDirection::Down => analysis.slope < 0.0 && analysis.test.s < 0,
+            TrendDirection::Up => analysis.slope > 0.0 && analysis.test.s > 0,
+        };
+        let (word, rate, p, now) = (self.word, &self.rate, &self.p, &self.now);
+        if bad_direction {
+            format!(
+                "{word} {rate} but not significant ({p} ≥ {}); {now}",
+                spec.significance
+            )
+        } else {
+            format!("{word} {rate}, not the bad direction ({p}); {now}")
+        }
+    }
+
+    fn too_slow(&self, spec: &Trend, unit: Unit) -> String {
+        let min_rate = spec
+            .min_rate
+            .map(|r| format!("{}/day", format_value(r.per_second() * 86_400.0, unit)))
+            .unwrap_or_default();
+        format!(
+            "{}, slower than min_rate {min_rate}; {}",
+            self.head, self.now
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{HOUR, rule, series};
+    use super::super::judge;
+    use crate::analysis::Status;
+
+    /// Hourly buckets falling 10 per hour from 1000: at the end of the grid (half a bucket
+    /// after the last midpoint, value 530) the line is at 525, so it reaches 0 in 52.5 h.
+    #[test]
+    fn a_falling_line_forecasts_its_crossing_exactly() {
+        let values: Vec<Option<f64>> = (0..48)
+            .map(|i| Some(1_000.0 - 10.0 * f64::from(i)))
+            .collect();
+        let within = |horizon: &str| {
+            rule(&format!(
+                "metric: min(x)\nbucket: 1h\nlookback: 2d\ncondition: {{ trend: {{ direction: down, forecast: {{ reaches: 0, within: {horizon} }} }} }}\n"
+            ))
+        };
+        let late = judge(&within("48h"), &series(HOUR, values.clone(), vec![1; 48]));
+        assert_eq!(late.status, Status::Ok);
+        assert!((late.time_to_bound.unwrap() - 52.5 * 3_600.0).abs() < 1e-6);
+        assert!((late.slope_per_second.unwrap() * 3_600.0 + 10.0).abs() < 1e-12);
+        let soon = judge(&within("60h"), &series(HOUR, values, vec![1; 48]));
+        assert_eq!(soon.status, Status::Breached);
+        assert_eq!(
+            soon.explanation,
+            "falling 240/day (p < 0.001); 530 now, reaches 0 in ~53 h"
+        );
+    }
+
+    #[test]
+    fn a_rising_series_never_fires_a_falling_rule() {
+        let rule = rule(
+            "metric: min(x)\nbucket: 1h\nlookback: 1d\ncondition: { trend: { direction: down } }\n",
+        );
+        let values: Vec<Option<f64>> = (0..24).map(|i| Some(f64::from(i))).collect();
+        assert_eq!(
+            judge(&rule, &series(HOUR, values, vec![1; 24])).status,
+            Status::Ok
+        );
+    }
+}
