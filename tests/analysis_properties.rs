@@ -3,6 +3,7 @@
 //! and Theil–Sen shrugs off a fifth of the points turned into arbitrary outliers.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use trendwatch::analysis::kendall::mann_kendall;
 use trendwatch::analysis::normal;
 use trendwatch::analysis::trend::theil_sen;
@@ -51,7 +52,13 @@ fn definition_s(y: &[f64]) -> i64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/proptest-regressions/analysis_properties.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn fast_methods_agree_with_the_definitions(y in series()) {

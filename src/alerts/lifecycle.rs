@@ -36,6 +36,18 @@ pub struct LifecycleSettings {
     pub notify_on_resolve: bool,
 }
 
+impl LifecycleSettings {
+    /// The settings `rule` asks for.
+    pub fn of(rule: &crate::rules::Rule) -> Self {
+        LifecycleSettings {
+            pending_for_ms: rule.pending_for.as_millis_i64(),
+            realert_ms: rule.realert.as_millis_i64(),
+            keep_firing_for_ms: rule.keep_firing_for.as_millis_i64(),
+            notify_on_resolve: rule.notify_on_resolve,
+        }
+    }
+}
+
 /// What a step asks the caller to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -404,6 +404,54 @@ pub fn forecast(
     })
 }
 
+/// When a seasonal series first reaches `level` at or after `after`: each season `g`
+/// follows its own line `level_g + slope·x` (`level_g` the median of `y − slope·x` over the
+/// season's points) and only happens once per `period`, so the answer is the first future
+/// occurrence of any season at or past the level. A disk freed every night at 03:00 is
+/// thus full in the afternoon its daytime logs fill it, not at the average of the cycle.
+/// `downward` says the level is reached from above (a falling series); `None` when the
+/// slope leads away from the level or no season has points.
+#[allow(clippy::too_many_arguments)]
+pub fn seasonal_crossing(
+    x: &[f64],
+    y: &[f64],
+    season_of: &[usize],
+    period: f64,
+    slope: f64,
+    level: f64,
+    downward: bool,
+    after: f64,
+) -> Option<f64> {
+    let seasons = split_seasons(x, y, season_of);
+    let mut first: Option<f64> = None;
+    for (sx, sy) in &seasons {
+        let Some(&last_x) = sx.last() else { continue };
+        let mut residuals: Vec<f64> = sx.iter().zip(sy).map(|(x, y)| y - slope * x).collect();
+        let Some(season_level) = median_in_place(&mut residuals) else {
+            continue;
+        };
+        let value_at = |x: f64| season_level + slope * x;
+        let reached = |v: f64| if downward { v <= level } else { v >= level };
+        let not_before = ((after - last_x) / period).ceil().max(0.0);
+        let k = if reached(value_at(last_x + not_before * period)) {
+            not_before
+        } else if (downward && slope >= 0.0) || (!downward && slope <= 0.0) {
+            continue;
+        } else {
+            let needed = ((level - season_level - slope * last_x) / (slope * period)).ceil();
+            if !needed.is_finite() || needed < not_before {
+                continue;
+            }
+            needed
+        };
+        let at = last_x + k * period;
+        if at.is_finite() && first.is_none_or(|f| at < f) {
+            first = Some(at);
+        }
+    }
+    first
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,6 +521,30 @@ mod tests {
         let fit = theil_sen(&x, &y, 0.95).unwrap();
         assert!(fit.slope.is_finite() && fit.slope < 0.0);
         assert!(fit.slope_low.is_finite() && fit.slope_high.is_finite());
+    }
+
+    /// Two seasons with a period of 10, falling 1 per unit: season A (x = −15, −5) follows
+    /// `25 − x`, season B (x = −10, 0) follows `20 − x`. The bound 0 is first reached by B
+    /// at x = 20; A would get there at x = 25.
+    #[test]
+    fn seasonal_crossing_is_the_first_season_to_get_there() {
+        let x = [-15.0, -10.0, -5.0, 0.0];
+        let y = [40.0, 30.0, 30.0, 20.0];
+        let seasons = [0, 1, 0, 1];
+        assert_eq!(
+            seasonal_crossing(&x, &y, &seasons, 10.0, -1.0, 0.0, true, 0.0),
+            Some(20.0)
+        );
+        // Already there: B is at 20 now (x = 0), below a bound of 25.
+        assert_eq!(
+            seasonal_crossing(&x, &y, &seasons, 10.0, -1.0, 25.0, true, 0.0),
+            Some(0.0)
+        );
+        // Rising never reaches a lower bound.
+        assert_eq!(
+            seasonal_crossing(&x, &y, &seasons, 10.0, 1.0, 0.0, true, 0.0),
+            None
+        );
     }
 
     #[test]

@@ -68,12 +68,7 @@ impl<S: Source> Engine<S> {
         let evaluation = evaluate_rule(rule, &self.source, now).await;
         let mut activity = Vec::new();
         if let Ok(evaluation) = &evaluation {
-            let settings = LifecycleSettings {
-                pending_for_ms: rule.pending_for.as_millis_i64(),
-                realert_ms: rule.realert.as_millis_i64(),
-                keep_firing_for_ms: rule.keep_firing_for.as_millis_i64(),
-                notify_on_resolve: rule.notify_on_resolve,
-            };
+            let settings = LifecycleSettings::of(rule);
             for group in &evaluation.groups {
                 let key = AlertKey {
                     rule: rule.name.clone(),

@@ -88,17 +88,14 @@ pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit
     } else if !fast_enough {
         words.too_slow(spec, unit)
     } else if let Some(target) = spec.forecast {
-        let pivot = median_time(&points.times);
         let level = target.reaches.value;
-        let already_there = match spec.direction {
-            TrendDirection::Down => analysis.intercept <= level,
-            TrendDirection::Up => analysis.intercept >= level,
+        let ahead = match spec.season {
+            None => line_forecast(spec, &analysis, &points, level),
+            Some(season) => {
+                let downward = spec.direction == TrendDirection::Down;
+                seasonal_forecast(&analysis, &points, season.as_secs_f64(), level, downward)
+            }
         };
-        let interval = analysis
-            .interval
-            .unwrap_or((analysis.slope, analysis.slope));
-        let ahead = trend::forecast(analysis.intercept, analysis.slope, interval, pivot, level)
-            .filter(|f| f.at >= 0.0 || already_there);
         let bound = format_value(level, unit);
         match ahead {
             Some(forecast) => {
@@ -133,6 +130,62 @@ pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit
         format!("{}; {}", words.head, words.now)
     };
     verdict
+}
+
+/// When the fitted line reaches `level`: `at` may be 0 when it is already there.
+fn line_forecast(
+    spec: &Trend,
+    analysis: &TrendAnalysis,
+    points: &Points,
+    level: f64,
+) -> Option<trend::Forecast> {
+    let already_there = match spec.direction {
+        TrendDirection::Down => analysis.intercept <= level,
+        TrendDirection::Up => analysis.intercept >= level,
+    };
+    let interval = analysis
+        .interval
+        .unwrap_or((analysis.slope, analysis.slope));
+    let pivot = median_time(&points.times);
+    trend::forecast(analysis.intercept, analysis.slope, interval, pivot, level)
+        .filter(|f| f.at >= 0.0 || already_there)
+}
+
+/// The first time any season reaches `level`, for the slope and for each end of its interval.
+fn seasonal_forecast(
+    analysis: &TrendAnalysis,
+    points: &Points,
+    period: f64,
+    level: f64,
+    downward: bool,
+) -> Option<trend::Forecast> {
+    let crossing = |slope| {
+        trend::seasonal_crossing(
+            &points.times,
+            &points.values,
+            &points.phases,
+            period,
+            slope,
+            level,
+            downward,
+            0.0,
+        )
+    };
+    let at = crossing(analysis.slope)?;
+    let (low, high) = analysis
+        .interval
+        .unwrap_or((analysis.slope, analysis.slope));
+    let ends = [crossing(low), crossing(high)];
+    let earliest = ends.iter().flatten().fold(at, |a, b| a.min(*b));
+    let latest = match ends {
+        [Some(a), Some(b)] => Some(a.max(b).max(at)),
+        _ => None,
+    };
+    Some(trend::Forecast {
+        at,
+        earliest,
+        latest,
+    })
 }
 
 /// " (18–31 h)", " (at least 18 h)" when the interval allows never, nothing when the
