@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use trendwatch::analysis::kendall::mann_kendall;
 use trendwatch::analysis::normal;
-use trendwatch::analysis::trend::theil_sen;
+use trendwatch::analysis::trend::{sen_interval, theil_sen};
 
 /// Integer-valued series (exact in f64, so shifts and negations are exact too), with ties.
 fn series() -> impl Strategy<Value = Vec<f64>> {
@@ -83,6 +83,7 @@ proptest! {
         let lower = ((((count as f64 - z * sigma) / 2.0).round() as i64) - 1).max(0) as usize;
         prop_assert_eq!(fit.slope_low, slopes[lower]);
         prop_assert_eq!(fit.slope_high, slopes[upper]);
+        prop_assert_eq!(sen_interval(&x, &y, 0.95).unwrap(), (slopes[lower], slopes[upper]));
     }
 
     #[test]

@@ -4,13 +4,13 @@
 //! The method is randomized slope selection in the manner of Matoušek (1991) and
 //! Dillencourt, Mount & Netanyahu (1992), specialised for a few hundred points:
 //!
-//! 1. sample `m ≈ n` random pairs and sort their slopes; the sample's quantiles bracket
+//! 1. sample `m = 8n` random pairs (at most 8192); their slopes' quantiles bracket
 //!    the wanted ranks in an interval `(lo, hi]` that holds about `N/√m` slopes;
 //! 2. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
 //!    so sorting the points by `z_lo` with a merge sort counts the slopes `≤ lo` (its
 //!    inversions) in O(n log n);
-//! 3. insertion-sorting that order by `z_hi` swaps exactly the pairs whose slope lies in
-//!    `(lo, hi]`, so they are enumerated in O(n + their number);
+//! 3. merge-sorting that order by `z_hi` flips exactly the pairs whose slope lies in
+//!    `(lo, hi]`, so they are enumerated in O(n log n + their number);
 //! 4. the wanted ranks are selected among those few candidates.
 //!
 //! Expected O(n log n) overall. When a bracket misses (rare, by chance) or rounding in `z`
@@ -47,11 +47,27 @@ pub fn select_brute_force(x: &[f64], y: &[f64], ranks: &[usize]) -> Vec<f64> {
     select_among(&mut slopes, ranks)
 }
 
+/// The order statistics at `ranks`, each selection confined to the part of `values` the
+/// previous ones left between them (so several nearby ranks cost little more than one).
 fn select_among(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
-    ranks
-        .iter()
-        .map(|&rank| order_statistic(values, rank))
-        .collect()
+    let mut order: Vec<usize> = (0..ranks.len()).collect();
+    order.sort_unstable_by_key(|&i| ranks[i]);
+    let mut found = vec![0.0; ranks.len()];
+    let mut start = 0;
+    let mut previous: Option<(usize, f64)> = None;
+    for i in order {
+        let rank = ranks[i];
+        found[i] = match previous {
+            Some((done, value)) if done == rank => value,
+            _ => {
+                let value = order_statistic(&mut values[start..], rank - start);
+                start = rank + 1;
+                value
+            }
+        };
+        previous = Some((rank, found[i]));
+    }
+    found
 }
 
 fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Vec<f64>> {
@@ -62,7 +78,7 @@ fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Vec<f64>>
     if highest >= pairs {
         return None;
     }
-    let mut sample = sample_slopes(x, y, (4 * n).min(4096));
+    let mut sample = sample_slopes(x, y, (8 * n).min(8192));
     let m = sample.len() as f64;
     // Sample positions three standard deviations beyond the wanted ranks' expected spots.
     let spot = |rank: usize, side: f64| {
@@ -83,7 +99,7 @@ fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Vec<f64>>
         }
         None => 0,
     };
-    // Insertion-sort into z_hi order; every swap is one slope in (lo, hi].
+    // Sort into z_hi order; every pair that flips is one slope in (lo, hi].
     let hi_keys = match hi {
         Some(hi) => keys_at(x, y, hi)?,
         // Every slope is ≤ +∞: the final order is reversed index order.
@@ -113,10 +129,11 @@ fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<f64> {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     };
+    // A uniform index in 0..n by multiply-shift (Lemire), not by a slow modulo.
+    let mut index = move || ((u128::from(next()) * u128::from(n)) >> 64) as usize;
     let mut slopes = Vec::with_capacity(count);
     while slopes.len() < count {
-        let a = (next() % n) as usize;
-        let b = (next() % n) as usize;
+        let (a, b) = (index(), index());
         if a != b {
             let (i, j) = (a.min(b), a.max(b));
             slopes.push((y[j] - y[i]) / (x[j] - x[i]));
@@ -174,9 +191,12 @@ fn merge_sort(order: &mut [usize], buffer: &mut [usize], keys: &[f64]) -> usize 
     flips
 }
 
-/// Insertion-sorts `order` by `keys`, returning the slope of every pair swapped on the
-/// way; `None` when more than `budget` swaps are needed or a pair flips back into index
-/// order (rounding disagreeing with the division), so the caller can fall back.
+/// Merge-sorts `order` (sorted by the lower key) by `keys` (the upper key), returning the
+/// slope of every pair whose order flips on the way — exactly the pairs with a slope in
+/// `(lo, hi]`. Each merge step hands over a whole run of flipped pairs, so the pairs are
+/// collected in a tight loop and divided afterwards. `None` when more than `budget` pairs
+/// flip or a pair flips back into index order (rounding disagreeing with the division), so
+/// the caller can fall back.
 fn flips_between(
     order: &mut [usize],
     keys: &[f64],
@@ -184,24 +204,74 @@ fn flips_between(
     y: &[f64],
     budget: usize,
 ) -> Option<Vec<f64>> {
-    let mut slopes = Vec::new();
-    for start in 1..order.len() {
-        let item = order[start];
-        let mut at = start;
-        while at > 0 && goes_before(keys, item, order[at - 1]) {
-            let other = order[at - 1];
-            // `other` was before `item`; now `item` goes first. That moves the pair out of
-            // index order only if `other < item`.
-            if other > item || slopes.len() == budget {
-                return None;
-            }
-            slopes.push((y[item] - y[other]) / (x[item] - x[other]));
-            order[at] = other;
-            at -= 1;
-        }
-        order[at] = item;
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut buffer = vec![0; order.len()];
+    if !merge_collecting(order, &mut buffer, keys, &mut pairs, budget) {
+        return None;
     }
-    Some(slopes)
+    // A pair that was out of index order under the lower key and is back in order under
+    // the upper one cannot exist in exact arithmetic.
+    if pairs.iter().any(|&(before, after)| before > after) {
+        return None;
+    }
+    Some(
+        pairs
+            .iter()
+            .map(|&(a, b)| {
+                let (a, b) = (a as usize, b as usize);
+                (y[b] - y[a]) / (x[b] - x[a])
+            })
+            .collect(),
+    )
+}
+
+/// `pairs` receives `(earlier, later)` for each flipped pair: `earlier` went first before.
+fn merge_collecting(
+    order: &mut [usize],
+    buffer: &mut [usize],
+    keys: &[f64],
+    pairs: &mut Vec<(u32, u32)>,
+    budget: usize,
+) -> bool {
+    let n = order.len();
+    if n < 2 {
+        return true;
+    }
+    let mid = n / 2;
+    {
+        let (left, right) = order.split_at_mut(mid);
+        let (left_buffer, right_buffer) = buffer.split_at_mut(mid);
+        if !merge_collecting(left, left_buffer, keys, pairs, budget)
+            || !merge_collecting(right, right_buffer, keys, pairs, budget)
+        {
+            return false;
+        }
+    }
+    let (mut i, mut j, mut k) = (0, mid, 0);
+    while i < mid && j < n {
+        let item = order[j];
+        if goes_before(keys, item, order[i]) {
+            if pairs.len() + (mid - i) > budget {
+                return false;
+            }
+            pairs.extend(
+                order[i..mid]
+                    .iter()
+                    .map(|&other| (other as u32, item as u32)),
+            );
+            buffer[k] = item;
+            j += 1;
+        } else {
+            buffer[k] = order[i];
+            i += 1;
+        }
+        k += 1;
+    }
+    buffer[k..k + mid - i].copy_from_slice(&order[i..mid]);
+    k += mid - i;
+    buffer[k..k + n - j].copy_from_slice(&order[j..n]);
+    order.copy_from_slice(&buffer[..n]);
+    true
 }
 
 #[cfg(test)]

@@ -36,11 +36,7 @@ pub struct TheilSen {
 pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Result<TheilSen, AnalysisError> {
     let points = Points::new(x, y)?;
     let count = points.slope_count();
-    let z = normal::quantile((1.0 - confidence) / 2.0).abs();
-    let sigma = ((kendall::variance_term(x.len() as f64) - tie_term(x) - tie_term(y)) / 18.0)
-        .max(0.0)
-        .sqrt();
-    let (lower, upper) = interval_ranks(count, z * sigma);
+    let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence));
     let middle = median_ranks(count);
     let found = points.select(&[middle.0, middle.1, lower, upper]);
     Ok(TheilSen {
@@ -49,6 +45,24 @@ pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Result<TheilSen, Anal
         slope_low: found[2],
         slope_high: found[3],
     })
+}
+
+/// Sen's confidence interval alone, for when the slope is already known.
+pub fn sen_interval(x: &[f64], y: &[f64], confidence: f64) -> Result<(f64, f64), AnalysisError> {
+    let points = Points::new(x, y)?;
+    let count = points.slope_count();
+    let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence));
+    let found = points.select(&[lower, upper]);
+    Ok((found[0], found[1]))
+}
+
+/// `z·σ` of Sen (1968) eq. 2.6: σ² is Var(S) with the ties in `x` and in `y` removed.
+fn sen_spread(x: &[f64], y: &[f64], confidence: f64) -> f64 {
+    let z = normal::quantile((1.0 - confidence) / 2.0).abs();
+    let sigma = ((kendall::variance_term(x.len() as f64) - tie_term(x) - tie_term(y)) / 18.0)
+        .max(0.0)
+        .sqrt();
+    z * sigma
 }
 
 /// The Theil–Sen slope alone (the median of the pairwise slopes), without the interval.
@@ -239,47 +253,65 @@ pub struct TrendQuestion {
 pub struct TrendAnalysis {
     /// The test, with `Var(S)` inflated for autocorrelation when that could matter.
     pub test: MannKendall,
+    /// The Theil–Sen line; `None` when the test alone already ruled out a significant trend
+    /// in the bad direction, so the line was not worth computing.
+    pub line: Option<FittedLine>,
+}
+
+/// A fitted trend line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FittedLine {
     pub slope: f64,
-    /// The fitted line's value at `x = 0`.
+    /// The line's value at `x = 0`.
     pub intercept: f64,
     /// Sen's interval for the slope; computed only for a significant trend in the bad
-    /// direction (the only case a forecast is made from), `None` otherwise.
+    /// direction (the only case a forecast is made from).
     pub interval: Option<(f64, f64)>,
 }
 
 impl TrendAnalysis {
     /// Significant at the question's level, in the bad direction.
     pub fn is_bad(&self, question: &TrendQuestion) -> bool {
+        let Some(line) = self.line else { return false };
         self.test.p_value < question.significance
             && match question.rising_is_bad {
-                Some(true) => self.test.s > 0 && self.slope > 0.0,
-                Some(false) => self.test.s < 0 && self.slope < 0.0,
-                None => self.test.s != 0 && self.slope != 0.0,
+                Some(true) => self.test.s > 0 && line.slope > 0.0,
+                Some(false) => self.test.s < 0 && line.slope < 0.0,
+                None => self.test.s != 0 && line.slope != 0.0,
             }
+    }
+
+    /// Whether `S` points the bad way (`None`: both ways count).
+    fn heads_the_bad_way(&self, question: &TrendQuestion) -> bool {
+        match question.rising_is_bad {
+            Some(true) => self.test.s > 0,
+            Some(false) => self.test.s < 0,
+            None => self.test.s != 0,
+        }
     }
 }
 
 /// The whole trend analysis of one series (`x` strictly increasing, e.g. seconds):
-/// Mann–Kendall, the Theil–Sen slope, then — only when the plain test is significant,
-/// since a larger variance can only make it less so — the Hamed–Rao correction on the
-/// residuals from that slope, and — only when the corrected test still finds a trend in
-/// the bad direction — Sen's interval.
+/// Mann–Kendall first. Only when it finds a significant trend the bad way (the correction
+/// can only make it less significant) is the Theil–Sen slope computed and the Hamed–Rao
+/// correction applied to the residuals from it; Sen's interval only when the corrected
+/// test still finds a trend the bad way. On a fleet where most series are healthy, most
+/// series cost one merge sort.
 pub fn analyze(
     x: &[f64],
     y: &[f64],
     question: &TrendQuestion,
 ) -> Result<TrendAnalysis, AnalysisError> {
     let plain = kendall::mann_kendall(y)?;
-    let slope = sen_slope(x, y)?;
     let mut analysis = TrendAnalysis {
         test: plain,
-        slope,
-        intercept: conover_intercept(x, y, slope),
-        interval: None,
+        line: None,
     };
-    if plain.p_value >= question.significance {
+    if plain.p_value >= question.significance || !analysis.heads_the_bad_way(question) {
         return Ok(analysis);
     }
+    // Significant before the correction: the slope, then the correction from its residuals.
+    let slope = sen_slope(x, y)?;
     let scale = overflow_guard(y) * overflow_guard(x).min(1.0);
     let residuals: Vec<f64> = x
         .iter()
@@ -288,9 +320,15 @@ pub fn analyze(
         .collect();
     let inflation = kendall::hamed_rao_inflation(&residuals, question.significance);
     analysis.test = plain.inflated(inflation);
-    if analysis.is_bad(question) {
-        let fit = theil_sen(x, y, question.confidence)?;
-        analysis.interval = Some((fit.slope_low, fit.slope_high));
+    analysis.line = Some(FittedLine {
+        slope,
+        intercept: conover_intercept(x, y, slope),
+        interval: None,
+    });
+    if analysis.is_bad(question)
+        && let Some(line) = analysis.line.as_mut()
+    {
+        line.interval = Some(sen_interval(x, y, question.confidence)?);
     }
     Ok(analysis)
 }
@@ -334,12 +372,16 @@ pub fn analyze_seasonal(
     }
     let mut analysis = TrendAnalysis {
         test,
-        slope: fit.slope,
-        intercept,
-        interval: None,
+        line: Some(FittedLine {
+            slope: fit.slope,
+            intercept,
+            interval: None,
+        }),
     };
-    if analysis.is_bad(question) {
-        analysis.interval = Some((fit.slope_low, fit.slope_high));
+    if analysis.is_bad(question)
+        && let Some(line) = analysis.line.as_mut()
+    {
+        line.interval = Some((fit.slope_low, fit.slope_high));
     }
     Ok(analysis)
 }

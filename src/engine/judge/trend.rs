@@ -2,7 +2,7 @@
 //! correction and Theil–Sen, or their seasonal variants), gated by direction,
 //! significance, `min_rate` and the forecast horizon, and explained in the rule's units.
 
-use crate::analysis::trend::{self, TrendAnalysis, TrendQuestion};
+use crate::analysis::trend::{self, FittedLine, TrendAnalysis, TrendQuestion};
 use crate::analysis::{MIN_POINTS, Status, Verdict};
 use crate::humanize;
 use crate::query::Series;
@@ -76,24 +76,29 @@ pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit
     };
     let mut verdict = Verdict::new(Status::Ok, "");
     verdict.value = points.values.last().copied();
-    verdict.slope_per_second = Some(analysis.slope);
-    verdict.slope_interval = analysis.interval;
     verdict.p_value = Some(analysis.test.p_value);
+    verdict.slope_per_second = analysis.line.map(|line| line.slope);
     let words = Words::new(spec, rule, &analysis, verdict.value, unit);
+    let line = match analysis.line {
+        Some(line) if analysis.is_bad(&question) => line,
+        _ => {
+            verdict.explanation = words.not_bad(spec, &analysis);
+            return verdict;
+        }
+    };
+    verdict.slope_interval = line.interval;
     let fast_enough = spec
         .min_rate
-        .is_none_or(|rate| analysis.slope.abs() >= rate.per_second());
-    verdict.explanation = if !analysis.is_bad(&question) {
-        words.not_bad(spec, &analysis)
-    } else if !fast_enough {
+        .is_none_or(|rate| line.slope.abs() >= rate.per_second());
+    verdict.explanation = if !fast_enough {
         words.too_slow(spec, unit)
     } else if let Some(target) = spec.forecast {
         let level = target.reaches.value;
         let ahead = match spec.season {
-            None => line_forecast(spec, &analysis, &points, level),
+            None => line_forecast(spec, &line, &points, level),
             Some(season) => {
                 let downward = spec.direction == TrendDirection::Down;
-                seasonal_forecast(&analysis, &points, season.as_secs_f64(), level, downward)
+                seasonal_forecast(&line, &points, season.as_secs_f64(), level, downward)
             }
         };
         let bound = format_value(level, unit);
@@ -135,25 +140,23 @@ pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit
 /// When the fitted line reaches `level`: `at` may be 0 when it is already there.
 fn line_forecast(
     spec: &Trend,
-    analysis: &TrendAnalysis,
+    line: &FittedLine,
     points: &Points,
     level: f64,
 ) -> Option<trend::Forecast> {
     let already_there = match spec.direction {
-        TrendDirection::Down => analysis.intercept <= level,
-        TrendDirection::Up => analysis.intercept >= level,
+        TrendDirection::Down => line.intercept <= level,
+        TrendDirection::Up => line.intercept >= level,
     };
-    let interval = analysis
-        .interval
-        .unwrap_or((analysis.slope, analysis.slope));
+    let interval = line.interval.unwrap_or((line.slope, line.slope));
     let pivot = median_time(&points.times);
-    trend::forecast(analysis.intercept, analysis.slope, interval, pivot, level)
+    trend::forecast(line.intercept, line.slope, interval, pivot, level)
         .filter(|f| f.at >= 0.0 || already_there)
 }
 
 /// The first time any season reaches `level`, for the slope and for each end of its interval.
 fn seasonal_forecast(
-    analysis: &TrendAnalysis,
+    line: &FittedLine,
     points: &Points,
     period: f64,
     level: f64,
@@ -171,10 +174,8 @@ fn seasonal_forecast(
             0.0,
         )
     };
-    let at = crossing(analysis.slope)?;
-    let (low, high) = analysis
-        .interval
-        .unwrap_or((analysis.slope, analysis.slope));
+    let at = crossing(line.slope)?;
+    let (low, high) = line.interval.unwrap_or((line.slope, line.slope));
     let ends = [crossing(low), crossing(high)];
     let earliest = ends.iter().flatten().fold(at, |a, b| a.min(*b));
     let latest = match ends {
@@ -223,11 +224,22 @@ impl Words {
         latest: Option<f64>,
         unit: Unit,
     ) -> Self {
-        let slope = analysis.slope;
-        let rate = if rule.lookback.as_millis() >= 86_400_000 || spec.season.is_some() {
-            format!("{}/day", format_value((slope * 86_400.0).abs(), unit))
+        let slope = analysis.line.map(|line| line.slope);
+        // Without a fitted line (not worth fitting) the direction is the test's.
+        let direction = slope.unwrap_or(analysis.test.s as f64);
+        let word = if direction < 0.0 {
+            "falling"
+        } else if direction > 0.0 {
+            "rising"
         } else {
-            format!("{}/h", format_value((slope * 3_600.0).abs(), unit))
+            "flat"
+        };
+        let rate = match slope {
+            Some(slope) if rule.lookback.as_millis() >= 86_400_000 || spec.season.is_some() => {
+                format!(" {}/day", format_value((slope * 86_400.0).abs(), unit))
+            }
+            Some(slope) => format!(" {}/h", format_value((slope * 3_600.0).abs(), unit)),
+            None => String::new(),
         };
         let p_value = analysis.test.p_value;
         let p = if p_value < 0.001 {
@@ -235,9 +247,8 @@ impl Words {
         } else {
             format!("p = {p_value:.3}")
         };
-        let word = if slope < 0.0 { "falling" } else { "rising" };
         Words {
-            head: format!("{word} {rate} ({p})"),
+            head: format!("{word}{rate} ({p})"),
             now: latest
                 .map(|v| format!("{} now", format_value(v, unit)))
                 .unwrap_or_default(),
@@ -248,18 +259,19 @@ impl Words {
     }
 
     fn not_bad(&self, spec: &Trend, analysis: &TrendAnalysis) -> String {
+        let direction = analysis.line.map_or(analysis.test.s as f64, |l| l.slope);
         let bad_direction = match spec.direction {
-            TrendDirection::Down => analysis.slope < 0.0 && analysis.test.s < 0,
-            TrendDirection::Up => analysis.slope > 0.0 && analysis.test.s > 0,
+            TrendDirection::Down => direction < 0.0 && analysis.test.s < 0,
+            TrendDirection::Up => direction > 0.0 && analysis.test.s > 0,
         };
         let (word, rate, p, now) = (self.word, &self.rate, &self.p, &self.now);
         if bad_direction {
             format!(
-                "{word} {rate} but not significant ({p} ≥ {}); {now}",
+                "{word}{rate} but not significant ({p} ≥ {}); {now}",
                 spec.significance
             )
         } else {
-            format!("{word} {rate}, not the bad direction ({p}); {now}")
+            format!("{word}{rate}, not the bad direction ({p}); {now}")
         }
     }
 
