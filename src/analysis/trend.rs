@@ -396,6 +396,39 @@ fn split_seasons(x: &[f64], y: &[f64], season_of: &[usize]) -> Vec<(Vec<f64>, Ve
     seasons
 }
 
+/// The share of the overall slope each half of the span must show, in the same direction,
+/// for a trend to count as persistent.
+pub const PERSISTENCE_SHARE: f64 = 0.25;
+
+/// The Theil–Sen slopes of the first and the second half of the points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Halves {
+    pub first: f64,
+    pub second: f64,
+}
+
+impl Halves {
+    /// Whether both halves move the same way as `slope` by at least
+    /// [`PERSISTENCE_SHARE`] of it. A level shift — a deploy that lowers free memory once,
+    /// then nothing — makes a strong, significant overall slope whose halves are both
+    /// flat (or one holds the step and the other is flat); a leak falls in both.
+    pub fn persist(&self, slope: f64) -> bool {
+        let enough = |half: f64| half * slope.signum() >= PERSISTENCE_SHARE * slope.abs();
+        slope != 0.0 && enough(self.first) && enough(self.second)
+    }
+}
+
+/// Splits the points (in time order) into halves and fits each: the test that a trend
+/// persists across the span rather than being one step (DESIGN: "a trend must persist
+/// across the window").
+pub fn halves(x: &[f64], y: &[f64]) -> Result<Halves, AnalysisError> {
+    let middle = x.len() / 2;
+    Ok(Halves {
+        first: sen_slope(&x[..middle], &y[..middle])?,
+        second: sen_slope(&x[middle..], &y[middle..])?,
+    })
+}
+
 /// When the line `intercept + slope·x` reaches `level`, as an `x` value; `None` when it
 /// runs parallel to it.
 pub fn crossing(intercept: f64, slope: f64, level: f64) -> Option<f64> {
@@ -587,6 +620,26 @@ mod tests {
             seasonal_crossing(&x, &y, &seasons, 10.0, 1.0, 0.0, true, 0.0),
             None
         );
+    }
+
+    /// A step down in the middle of flat data: a strong overall slope, flat halves. A
+    /// steady fall: both halves fall as fast as the whole.
+    #[test]
+    fn a_step_does_not_persist_but_a_fall_does() {
+        let x: Vec<f64> = (0..40).map(f64::from).collect();
+        let wiggle = |i: f64| if (i as i64) % 2 == 0 { 0.5 } else { -0.5 };
+        let step: Vec<f64> = x
+            .iter()
+            .map(|&i| if i < 20.0 { 100.0 } else { 60.0 } + wiggle(i))
+            .collect();
+        let slope = sen_slope(&x, &step).unwrap();
+        assert!(slope < -0.5, "the step looks like a fall overall: {slope}");
+        let split = halves(&x, &step).unwrap();
+        assert_eq!((split.first, split.second), (0.0, 0.0));
+        assert!(!split.persist(slope));
+        let fall: Vec<f64> = x.iter().map(|&i| 100.0 - i + wiggle(i)).collect();
+        let slope = sen_slope(&x, &fall).unwrap();
+        assert!(halves(&x, &fall).unwrap().persist(slope));
     }
 
     #[test]

@@ -164,6 +164,8 @@ pub fn notification_for(
         slope_per_day: verdict.slope_per_second.map(|s| s * 86_400.0),
         p_value: verdict.p_value,
         forecast: verdict.time_to_bound,
+        forecast_earliest: verdict.time_to_bound_range.map(|(earliest, _)| earliest),
+        forecast_latest: verdict.time_to_bound_range.and_then(|(_, latest)| latest),
         explanation: verdict.explanation.clone(),
     };
     let annotations = render_annotations(&rule.annotations, &context).unwrap_or_else(|error| {

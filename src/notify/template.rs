@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::humanize;
 
 /// What a template can refer to. Rates are per second/hour/day in the metric's unit;
-/// `forecast` is seconds until the bound.
+/// `forecast` is seconds until the bound, `forecast_earliest`/`forecast_latest` the range
+/// the slope's confidence interval allows (`forecast_latest` is absent when it allows never).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TemplateContext {
     pub rule: String,
@@ -24,6 +25,8 @@ pub struct TemplateContext {
     pub slope_per_day: Option<f64>,
     pub p_value: Option<f64>,
     pub forecast: Option<f64>,
+    pub forecast_earliest: Option<f64>,
+    pub forecast_latest: Option<f64>,
     /// The verdict in plain words.
     pub explanation: String,
 }

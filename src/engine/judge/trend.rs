@@ -90,8 +90,17 @@ pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit
     let fast_enough = spec
         .min_rate
         .is_none_or(|rate| line.slope.abs() >= rate.per_second());
+    // A seasonal fit compares days with each other already; otherwise the fall must hold
+    // in both halves of the lookback, so one step is not taken for a trend.
+    let persists = spec.season.is_some()
+        || trend::halves(&points.times, &points.values).is_ok_and(|h| h.persist(line.slope));
     verdict.explanation = if !fast_enough {
         words.too_slow(spec, unit)
+    } else if !persists {
+        format!(
+            "{} overall but not in both halves of the {}: a level shift, not a trend; {}",
+            words.head, rule.lookback, words.now
+        )
     } else if let Some(target) = spec.forecast {
         let level = target.reaches.value;
         let ahead = match spec.season {
@@ -315,6 +324,31 @@ mod tests {
             soon.explanation,
             "falling 240/day (p < 0.001); 530 now, reaches 0 in ~53 h"
         );
+    }
+
+    /// Free memory drops once by 500 MB (a deploy) and stays there: significant and steep
+    /// overall, but a level shift; the same drop spread over the day is a leak.
+    #[test]
+    fn a_level_shift_is_not_a_leak() {
+        let rule = rule(
+            "metric: avg(x)\nbucket: 15m\nlookback: 1d\ncondition: { trend: { direction: down, min_rate: 100MB/day } }\n",
+        );
+        let noise = |i: usize| ((i * 7919) % 13) as f64 * 2e6;
+        let step: Vec<Option<f64>> = (0..96)
+            .map(|i| Some(if i < 40 { 2.0e9 } else { 1.5e9 } + noise(i)))
+            .collect();
+        let verdict = judge(&rule, &series(15 * 60_000, step, vec![1; 96]));
+        assert_eq!(verdict.status, Status::Ok, "{}", verdict.explanation);
+        assert!(
+            verdict.explanation.contains("a level shift, not a trend"),
+            "{}",
+            verdict.explanation
+        );
+        let leak: Vec<Option<f64>> = (0..96)
+            .map(|i| Some(2.0e9 - 5e8 * i as f64 / 96.0 + noise(i)))
+            .collect();
+        let verdict = judge(&rule, &series(15 * 60_000, leak, vec![1; 96]));
+        assert_eq!(verdict.status, Status::Breached, "{}", verdict.explanation);
     }
 
     #[test]
