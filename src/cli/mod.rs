@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod demo_output;
+mod store;
 mod validate;
 
 use std::path::PathBuf;
@@ -58,6 +59,52 @@ enum Command {
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
     },
+    /// The embedded store: serve documents over HTTP, or generate test data.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Serve documents with Elasticsearch's search API on a local address.
+    ///
+    /// Loads NDJSON (one document per line; an `_index` key names its index), the `_bulk`
+    /// format, or a saved search response (`hits.hits[]._source`), then answers `GET /`,
+    /// `_search`, `_msearch`, `_mapping` and `_field_caps` like Elasticsearch, so curl, the
+    /// official clients and trendwatch can query it. Runs until Ctrl-C. Exit codes: 0, or 1
+    /// when some lines could not be loaded or the server could not start.
+    Serve {
+        /// Files to load (NDJSON, _bulk, or a saved search response).
+        #[arg(long = "data", required = true, num_args = 1..)]
+        data: Vec<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9200")]
+        listen: std::net::SocketAddr,
+        /// The documents' time field.
+        #[arg(long, default_value = "@timestamp")]
+        time_field: String,
+        /// Index for documents that name none.
+        #[arg(long, default_value = "documents")]
+        index: String,
+    },
+    /// Write the demo's seeded fleet as NDJSON: Metricbeat memory and filesystem documents
+    /// and Filebeat request logs for six hosts, with a memory leak, a disk filling with
+    /// log-rotation sawteeth and a 5xx rise after a deploy among healthy, noisy hosts with
+    /// daily cycles. The same seed gives the same documents. Exit code 0, or 1 on error.
+    Generate {
+        /// Days of data.
+        #[arg(long, default_value_t = 8)]
+        days: u32,
+        /// First day (RFC 3339); default 2026-11-12T00:00:00Z.
+        #[arg(long)]
+        start: Option<chrono::DateTime<chrono::Utc>>,
+        /// Random seed; default the demo's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,6 +123,18 @@ pub fn main() -> ExitCode {
             format,
         } => validate::run(&paths, config.as_deref(), format == Format::Json),
         Command::Demo { rules } => demo_output::run(&rules),
+        Command::Store(StoreCommand::Serve {
+            data,
+            listen,
+            time_field,
+            index,
+        }) => store::serve(&data, listen, &time_field, &index),
+        Command::Store(StoreCommand::Generate {
+            days,
+            start,
+            seed,
+            out,
+        }) => store::generate(days, start, seed, &out),
     };
     match outcome {
         Ok(code) => code,

@@ -1,20 +1,23 @@
 //! The embedded store: an in-process document store on tantivy that evaluates the search
 //! bodies trendwatch sends and answers in Elasticsearch's response shape, so the same
 //! parser reads both. Requests outside the supported subset are errors, never
-//! approximations. This is the first, minimal version: the query DSL and aggregations the
-//! planner emits; the HTTP server and the rest of the DSL come with the store's own issue.
+//! approximations. `http` serves it on loopback with Elasticsearch's endpoints. The DSL
+//! covers what the planner emits; the rest of the Elasticsearch DSL is still to come.
 
 mod aggs;
+mod catalog;
 mod dsl;
 mod error;
 mod fields;
+pub mod http;
 mod ndjson;
 mod store;
 
 use serde_json::Value;
 
+pub use catalog::{Catalog, FieldType};
 pub use error::StoreError;
-pub use ndjson::{LineError, load_ndjson};
+pub use ndjson::{LineError, Loaded, load_documents};
 pub use store::{DocumentError, EmbeddedStore, StoreBuilder};
 
 use super::{Source, SourceError};

@@ -12,6 +12,7 @@ use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, Searcher, TantivyDocument};
 
 use super::aggs;
+use super::catalog::Catalog;
 use super::dsl;
 use super::error::StoreError;
 use super::fields::Fields;
@@ -38,6 +39,7 @@ pub struct StoreBuilder {
     writer: IndexWriter,
     fields: Fields,
     indices: BTreeSet<String>,
+    catalog: Catalog,
     documents: u64,
     time_span: Option<(i64, i64)>,
 }
@@ -52,6 +54,7 @@ impl StoreBuilder {
             writer,
             fields,
             indices: BTreeSet::new(),
+            catalog: Catalog::default(),
             documents: 0,
             time_span: None,
         })
@@ -85,6 +88,7 @@ impl StoreBuilder {
         self.writer
             .add_document(doc)
             .map_err(|error| DocumentError::Rejected(error.to_string()))?;
+        self.catalog.record(index_name, time_name, object);
         self.documents += 1;
         self.time_span = Some(self.time_span.map_or((millis, millis), |(first, last)| {
             (first.min(millis), last.max(millis))
@@ -111,6 +115,7 @@ impl StoreBuilder {
             reader,
             fields,
             indices: self.indices,
+            catalog: self.catalog,
             documents: self.documents,
         })
     }
@@ -122,6 +127,7 @@ pub struct EmbeddedStore {
     reader: IndexReader,
     fields: Fields,
     indices: BTreeSet<String>,
+    catalog: Catalog,
     documents: u64,
 }
 
@@ -195,6 +201,67 @@ impl EmbeddedStore {
         }
         response["took"] = json!(started.elapsed().as_millis() as u64);
         Ok(response)
+    }
+
+    /// Answers `GET /{index_pattern}/_mapping`: each matching index's fields, nested.
+    pub fn mapping(&self, index_pattern: &str) -> Result<Value, StoreError> {
+        let indices = self.resolve_indices(index_pattern)?;
+        Ok(Value::Object(
+            indices
+                .into_iter()
+                .map(|name| (name.to_string(), self.catalog.mapping(name)))
+                .collect(),
+        ))
+    }
+
+    /// Answers `GET /{index_pattern}/_field_caps?fields=…`: per field (names may use `*`),
+    /// its type(s) across the matching indices, whether it can be searched and aggregated,
+    /// and — when the indices disagree — which index has which type.
+    pub fn field_caps(&self, index_pattern: &str, fields: &str) -> Result<Value, StoreError> {
+        if fields.trim().is_empty() {
+            return Err(StoreError::parsing(
+                "fields",
+                "specify a field list with ?fields=… (`*` for all)",
+            ));
+        }
+        let indices = self.resolve_indices(index_pattern)?;
+        let patterns: Vec<&str> = fields.split(',').map(str::trim).collect();
+        let mut found: BTreeMap<&str, BTreeMap<&'static str, Vec<&str>>> = BTreeMap::new();
+        for index in &indices {
+            for (field, kind) in self.catalog.fields(index).into_iter().flatten() {
+                if patterns.iter().any(|p| wildcard_match(p, field)) {
+                    found
+                        .entry(field)
+                        .or_default()
+                        .entry(kind.name())
+                        .or_default()
+                        .push(index);
+                }
+            }
+        }
+        let fields: serde_json::Map<String, Value> = found
+            .into_iter()
+            .map(|(field, types)| {
+                let conflicting = types.len() > 1;
+                let caps: serde_json::Map<String, Value> = types
+                    .into_iter()
+                    .map(|(kind, in_indices)| {
+                        let mut caps = json!({
+                            "type": kind,
+                            "metadata_field": false,
+                            "searchable": true,
+                            "aggregatable": true
+                        });
+                        if conflicting {
+                            caps["indices"] = json!(in_indices);
+                        }
+                        (kind.to_string(), caps)
+                    })
+                    .collect();
+                (field.to_string(), Value::Object(caps))
+            })
+            .collect();
+        Ok(json!({ "indices": indices, "fields": fields }))
     }
 
     /// Index names matching a pattern list (`metricbeat-*,other`). A concrete name that does
