@@ -21,8 +21,9 @@ use clap::{Parser, Subcommand, ValueEnum};
                   earlier one, or a robust trend is heading for a bound.\n\n\
                   Start with `trendwatch demo`, then write rules like those in rules/ and check them \
                   with `trendwatch validate`.\n\n\
-                  This version evaluates rules on the embedded store (the demo); the Elasticsearch \
-                  source, the `run` daemon and email/SMS delivery come next."
+                  This version evaluates rules on the embedded store (the demo), which `store serve` \
+                  also serves over HTTP; the Elasticsearch source, the `run` daemon and email/SMS \
+                  delivery come next."
 )]
 pub struct Cli {
     #[command(subcommand)]
