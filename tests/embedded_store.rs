@@ -328,3 +328,64 @@ fn prefixes_match_exactly_on_both_paths() {
         );
     }
 }
+
+/// Date math in range queries (and in filter aggregations), with Elasticsearch's rounding
+/// per key, a time zone and epoch seconds: each range counts what plain iteration over the
+/// equivalent millisecond bounds counts.
+#[test]
+fn date_math_ranges_round_like_elasticsearch() {
+    let store = store();
+    let times: Vec<i64> = memory_documents()
+        .iter()
+        .chain(request_documents().iter())
+        .map(|d| d["@timestamp"].as_i64().unwrap())
+        .collect();
+    let now = T0 + 20 * MINUTE + 30_000;
+    let count = |low: i64, high: i64| times.iter().filter(|t| **t >= low && **t < high).count();
+    let cases = [
+        // gte and lt take the start of the rounded minute.
+        (
+            json!({ "gte": "now-5m/m", "lt": "now/m" }),
+            count(T0 + 15 * MINUTE, T0 + 20 * MINUTE),
+        ),
+        // gt and lte take its last millisecond: > …:10:59.999 and ≤ …:17:59.999.
+        (
+            json!({ "gt": "now-10m/m", "lte": "now-3m/m" }),
+            count(T0 + 11 * MINUTE, T0 + 18 * MINUTE),
+        ),
+        // At +05:30 an hour starts at half past in UTC: now/h is 30 minutes before T0.
+        (
+            json!({ "gte": "now/h", "lt": "now", "time_zone": "+05:30" }),
+            count(T0 - 30 * MINUTE, now),
+        ),
+        (
+            json!({ "gte": T0 / 1000 + 60, "lt": T0 / 1000 + 120, "format": "epoch_second" }),
+            count(T0 + MINUTE, T0 + 2 * MINUTE),
+        ),
+        (
+            json!({ "gte": format!("{}||+1m", T0), "lt": format!("{}||+2m", T0) }),
+            count(T0 + MINUTE, T0 + 2 * MINUTE),
+        ),
+    ];
+    for (bounds, expected) in cases {
+        let body = json!({ "size": 0, "track_total_hits": true, "query": { "range": { "@timestamp": bounds.clone() } } });
+        let response = store.search_at("*", &body, now).unwrap();
+        assert_eq!(
+            response["hits"]["total"]["value"],
+            json!(expected),
+            "{bounds}"
+        );
+    }
+    let body = json!({ "size": 0, "aggs": { "recent": { "filter": { "range": { "@timestamp": { "gte": "now-5m" } } } } } });
+    let response = store.search_at("*", &body, now).unwrap();
+    assert_eq!(
+        response["aggregations"]["recent"]["doc_count"],
+        json!(times.iter().filter(|t| **t >= now - 5 * MINUTE).count())
+    );
+    let bad = json!({ "size": 0, "query": { "range": { "@timestamp": { "gte": "now-1q" } } } });
+    let error = store.search_at("*", &bad, now).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "[query.range.gte] unknown unit [q] in date math [now-1q]: expected y, M, w, d, h, H, m or s"
+    );
+}

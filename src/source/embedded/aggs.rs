@@ -27,8 +27,14 @@ const SUPPORTED: [&str; 10] = [
     "percentiles",
 ];
 
-/// The request's aggregations as tantivy takes them.
-pub fn translate(aggs: &Value, fields: &Fields, path: &str) -> Result<Aggregations, StoreError> {
+/// The request's aggregations as tantivy takes them; `now_ms` is `now` for date math in
+/// filter aggregations.
+pub fn translate(
+    aggs: &Value,
+    fields: &Fields,
+    now_ms: i64,
+    path: &str,
+) -> Result<Aggregations, StoreError> {
     let object = aggs
         .as_object()
         .ok_or_else(|| StoreError::parsing(path, "[aggs] must be an object"))?;
@@ -37,7 +43,7 @@ pub fn translate(aggs: &Value, fields: &Fields, path: &str) -> Result<Aggregatio
         .map(|(name, definition)| {
             Ok((
                 name.clone(),
-                translate_one(definition, fields, &format!("{path}.{name}"))?,
+                translate_one(definition, fields, now_ms, &format!("{path}.{name}"))?,
             ))
         })
         .collect()
@@ -46,11 +52,12 @@ pub fn translate(aggs: &Value, fields: &Fields, path: &str) -> Result<Aggregatio
 fn translate_one(
     definition: &Value,
     fields: &Fields,
+    now_ms: i64,
     path: &str,
 ) -> Result<Aggregation, StoreError> {
     let (kind, body, sub) = split_definition(definition, path)?;
     let sub_aggregation = match sub {
-        Some(sub) => translate(sub, fields, &format!("{path}.aggs"))?,
+        Some(sub) => translate(sub, fields, now_ms, &format!("{path}.aggs"))?,
         None => Aggregations::default(),
     };
     let path = format!("{path}.{kind}");
@@ -62,10 +69,11 @@ fn translate_one(
     }
     let agg = if kind == "filter" {
         // Reject unsupported filters now, not mid-search.
-        dsl::translate(body, &dsl::Context::schema_only(fields), &path)?;
+        dsl::translate(body, &dsl::Context::schema_only(fields, now_ms), &path)?;
         let builder = DslFilter {
             clause: body.clone(),
             time_field: fields.time_name.clone(),
+            now_ms,
         };
         AggregationVariants::Filter(FilterAggregation::new_with_builder(Box::new(builder)))
     } else {
@@ -156,6 +164,8 @@ fn request_body(
 struct DslFilter {
     clause: Value,
     time_field: String,
+    /// `now` of the search, for date math in the clause.
+    now_ms: i64,
 }
 
 #[typetag::serde]
@@ -166,8 +176,12 @@ impl QueryBuilder for DslFilter {
         _tokenizers: &TokenizerManager,
     ) -> tantivy::Result<Box<dyn Query>> {
         let fields = Fields::from_schema(schema, &self.time_field)?;
-        dsl::translate(&self.clause, &dsl::Context::schema_only(&fields), "filter")
-            .map_err(|error| tantivy::TantivyError::InvalidArgument(error.to_string()))
+        dsl::translate(
+            &self.clause,
+            &dsl::Context::schema_only(&fields, self.now_ms),
+            "filter",
+        )
+        .map_err(|error| tantivy::TantivyError::InvalidArgument(error.to_string()))
     }
 
     fn box_clone(&self) -> Box<dyn QueryBuilder> {

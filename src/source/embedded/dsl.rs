@@ -13,22 +13,27 @@ use tantivy::query::{
 use tantivy::schema::{IndexRecordOption, Term};
 use tantivy::{DateTime, Searcher};
 
+use super::date_math::{self, RoundTo};
 use super::error::StoreError;
 use super::fields::Fields;
 
-/// What a translation may consult: the schema's fields and, when translating for one
-/// search, its searcher (to look terms up instead of scanning for them).
+/// What a translation may consult: the schema's fields, the time `now` means in date math,
+/// and, when translating for one search, its searcher (to look terms up instead of
+/// scanning for them).
 pub struct Context<'a> {
     pub fields: &'a Fields,
     pub searcher: Option<&'a Searcher>,
+    /// Epoch milliseconds of `now` in date math: when the search arrived.
+    pub now_ms: i64,
 }
 
 impl<'a> Context<'a> {
     /// A context for translating outside any one search (validation, filter aggregations).
-    pub fn schema_only(fields: &'a Fields) -> Self {
+    pub fn schema_only(fields: &'a Fields, now_ms: i64) -> Self {
         Context {
             fields,
             searcher: None,
+            now_ms,
         }
     }
 }
@@ -262,18 +267,50 @@ fn range(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, S
     })?;
     check_range_keys(spec, path)?;
     if cx.fields.is_time(field) {
-        let millis = |key: &str| -> Result<Option<i64>, StoreError> {
-            spec.get(key)
-                .filter(|v| !v.is_null())
-                .map(|v| timestamp_millis(v, &format!("{path}.{key}")))
-                .transpose()
+        let zone = match spec.get("time_zone").and_then(Value::as_str) {
+            Some(name) => date_math::Zone::parse(name)
+                .map_err(|reason| StoreError::parsing(&format!("{path}.time_zone"), reason))?,
+            None => date_math::Zone::UTC,
         };
+        let seconds = spec.get("format").and_then(Value::as_str) == Some("epoch_second");
+        let millis = |key: &str, round_to| -> Result<Option<i64>, StoreError> {
+            let key_path = format!("{path}.{key}");
+            match spec.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) if seconds => n
+                    .as_f64()
+                    .map(|s| (s * 1_000.0).round() as i64)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        StoreError::parsing(&key_path, format!("[{n}] is not a number of seconds"))
+                    }),
+                Some(number @ Value::Number(_)) => timestamp_millis(number, &key_path).map(Some),
+                Some(Value::String(text)) => date_math::resolve(text, cx.now_ms, zone, round_to)
+                    .map(Some)
+                    .map_err(|reason| StoreError::parsing(&key_path, reason)),
+                Some(_) => Err(StoreError::parsing(
+                    &key_path,
+                    "a date must be a string or a number",
+                )),
+            }
+        };
+        // Elasticsearch's rounding: gte and lt take the start of a rounded unit, gt and
+        // lte its last millisecond.
         return Ok(time_range(
             cx,
-            millis("gte")?,
-            millis("gt")?,
-            millis("lte")?,
-            millis("lt")?,
+            millis("gte", RoundTo::Start)?,
+            millis("gt", RoundTo::End)?,
+            millis("lte", RoundTo::End)?,
+            millis("lt", RoundTo::Start)?,
+        ));
+    }
+    if let Some(option) = ["time_zone", "format"]
+        .into_iter()
+        .find(|o| spec.contains_key(*o))
+    {
+        return Err(StoreError::unsupported(
+            path,
+            format!("[range] {option} on [{field}], which is not the time field"),
         ));
     }
     let bound = |key: &str| -> Result<Option<Term>, StoreError> {
@@ -361,13 +398,27 @@ fn check_range_keys(spec: &Map<String, Value>, path: &str) -> Result<(), StoreEr
             "format"
                 if matches!(
                     value.as_str(),
-                    Some("epoch_millis" | "strict_date_optional_time" | "date_optional_time")
+                    Some(
+                        "epoch_millis"
+                            | "epoch_second"
+                            | "strict_date_optional_time"
+                            | "date_optional_time"
+                            | "strict_date_optional_time||epoch_millis"
+                    )
                 ) => {}
-            "time_zone" if matches!(value.as_str(), Some("UTC" | "Z" | "+00:00")) => {}
-            "format" | "time_zone" => {
+            "format" => {
                 return Err(StoreError::unsupported(
                     path,
-                    format!("[range] {key} {value}"),
+                    format!(
+                        "[range] format {value} (supported: epoch_millis, epoch_second, strict_date_optional_time)"
+                    ),
+                ));
+            }
+            "time_zone" if value.is_string() => {}
+            "time_zone" => {
+                return Err(StoreError::parsing(
+                    path,
+                    "[range] time_zone must be a string",
                 ));
             }
             other => {

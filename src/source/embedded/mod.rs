@@ -6,6 +6,7 @@
 
 mod aggs;
 mod catalog;
+mod date_math;
 mod dsl;
 mod error;
 mod fields;

@@ -140,8 +140,19 @@ impl EmbeddedStore {
         self.indices.iter().map(String::as_str)
     }
 
-    /// Answers `POST /{index_pattern}/_search` with `body`, in Elasticsearch's shape.
+    /// Answers `POST /{index_pattern}/_search` with `body`, in Elasticsearch's shape; date
+    /// math's `now` is the current time.
     pub fn search(&self, index_pattern: &str, body: &Value) -> Result<Value, StoreError> {
+        self.search_at(index_pattern, body, chrono::Utc::now().timestamp_millis())
+    }
+
+    /// [`Self::search`] with `now` (epoch milliseconds) given, for date math.
+    pub fn search_at(
+        &self,
+        index_pattern: &str,
+        body: &Value,
+        now_ms: i64,
+    ) -> Result<Value, StoreError> {
         let started = Instant::now();
         let request = body
             .as_object()
@@ -174,7 +185,7 @@ impl EmbeddedStore {
         }
         let matching_indices = self.resolve_indices(index_pattern)?;
         let searcher = self.reader.searcher();
-        let query = self.query_for(request.get("query"), &matching_indices, &searcher)?;
+        let query = self.query_for(request.get("query"), &matching_indices, &searcher, now_ms)?;
         let aggs_request = request.get("aggs").or_else(|| request.get("aggregations"));
         let mut response = json!({
             "took": 0,
@@ -187,7 +198,7 @@ impl EmbeddedStore {
             response["hits"]["total"] = json!({ "value": total, "relation": "eq" });
         }
         if let Some(aggs_request) = aggs_request {
-            let aggregations = aggs::translate(aggs_request, &self.fields, "aggs")?;
+            let aggregations = aggs::translate(aggs_request, &self.fields, now_ms, "aggs")?;
             let context = AggContextParams {
                 tokenizers: self.index.tokenizers().clone(),
                 ..AggContextParams::default()
@@ -296,6 +307,7 @@ impl EmbeddedStore {
         query: Option<&Value>,
         indices: &[&str],
         searcher: &Searcher,
+        now_ms: i64,
     ) -> Result<Box<dyn Query>, StoreError> {
         if indices.is_empty() {
             return Ok(Box::new(EmptyQuery));
@@ -322,6 +334,7 @@ impl EmbeddedStore {
                     &dsl::Context {
                         fields: &self.fields,
                         searcher: Some(searcher),
+                        now_ms,
                     },
                     "query",
                 )?,
