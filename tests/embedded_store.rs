@@ -389,3 +389,68 @@ fn date_math_ranges_round_like_elasticsearch() {
         "[query.range.gte] unknown unit [q] in date math [now-1q]: expected y, M, w, d, h, H, m or s"
     );
 }
+
+/// `wildcard` (`*` and `?`), `match` and `match_phrase` on keyword values: each counts what
+/// plain iteration counts; options meant for analysed text are refused by name.
+#[test]
+fn wildcard_and_match_queries_match_exactly() {
+    let store = store();
+    let documents = memory_documents();
+    let count = |keep: &dyn Fn(&str) -> bool| documents.iter().filter(|d| keep(host(d))).count();
+    let cases = [
+        (
+            json!({ "wildcard": { "host.name": "api-?" } }),
+            count(&|h| h.starts_with("api-") && h.len() == 5),
+        ),
+        (
+            json!({ "wildcard": { "host.name": { "value": "*-1" } } }),
+            count(&|h| h.ends_with("-1")),
+        ),
+        (
+            json!({ "wildcard": { "host.name": "w*b?1" } }),
+            count(&|h| h == "web-1"),
+        ),
+        (json!({ "wildcard": { "host.name": "nothing*" } }), 0),
+        (
+            json!({ "match": { "host.name": "api-2" } }),
+            count(&|h| h == "api-2"),
+        ),
+        (
+            json!({ "match_phrase": { "host.name": { "query": "web-1" } } }),
+            count(&|h| h == "web-1"),
+        ),
+    ];
+    for (query, expected) in cases {
+        let body = json!({ "size": 0, "track_total_hits": true, "query": { "bool": { "filter": [query.clone(), { "term": { "metricset.name": "memory" } }] } } });
+        let response = store.search("metricbeat-*", &body).unwrap();
+        assert_eq!(
+            response["hits"]["total"]["value"],
+            json!(expected),
+            "{query}"
+        );
+    }
+    let refused = [
+        (
+            json!({ "match": { "host.name": { "query": "api", "fuzziness": 1 } } }),
+            "[match] option [fuzziness]",
+        ),
+        (
+            json!({ "wildcard": { "host.name": { "value": "api*", "case_insensitive": true } } }),
+            "[wildcard] option [case_insensitive]",
+        ),
+    ];
+    for (query, named) in refused {
+        let error = store
+            .search("*", &json!({ "size": 0, "query": query }))
+            .unwrap_err();
+        assert!(error.to_string().contains(named), "{error}");
+    }
+    let in_aggregation = json!({ "size": 0, "aggs": { "f": { "filter": { "wildcard": { "host.name": "api-*" } } } } });
+    let error = store.search("*", &in_aggregation).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("a [wildcard] query inside an aggregation"),
+        "{error}"
+    );
+}

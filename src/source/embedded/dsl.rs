@@ -16,6 +16,7 @@ use tantivy::{DateTime, Searcher};
 use super::date_math::{self, RoundTo};
 use super::error::StoreError;
 use super::fields::Fields;
+use super::pattern;
 
 /// What a translation may consult: the schema's fields, the time `now` means in date math,
 /// and, when translating for one search, its searcher (to look terms up instead of
@@ -75,6 +76,8 @@ pub fn translate(
         "range" => range(body, cx, &path),
         "exists" => exists(body, cx, &path),
         "prefix" => prefix(body, cx, &path),
+        "wildcard" => wildcard(body, cx, &path),
+        "match" | "match_phrase" => exact_match(kind, body, cx, &path),
         "match_all" => Ok(Box::new(AllQuery)),
         "match_none" => Ok(Box::new(EmptyQuery)),
         other => Err(StoreError::unsupported(
@@ -500,7 +503,7 @@ fn prefix(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, 
     );
     if let Some(values) = cx
         .searcher
-        .and_then(|searcher| values_between(searcher, &lower, &upper, prefix.len(), cx))
+        .and_then(|searcher| values_between(searcher, &lower, &upper, prefix.len(), cx, |_| true))
     {
         let alternatives: Vec<(Occur, Box<dyn Query>)> = values
             .iter()
@@ -521,8 +524,8 @@ fn prefix(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, 
 }
 
 /// The distinct string values of the document field's terms in `[lower, upper)` across all
-/// segments, or `None` when there are too many to expand (or the dictionary cannot be
-/// read). `lower` ends with the `prefix_len` bytes of the prefix, after the field's path
+/// segments that `keep` accepts, or `None` when there are too many to expand (or the
+/// dictionary cannot be read). `lower` ends with the `prefix_len` bytes of the prefix, after the field's path
 /// and type marker.
 fn values_between(
     searcher: &Searcher,
@@ -530,6 +533,7 @@ fn values_between(
     upper: &Term,
     prefix_len: usize,
     cx: &Context<'_>,
+    keep: impl Fn(&str) -> bool,
 ) -> Option<std::collections::BTreeSet<String>> {
     let mut values = std::collections::BTreeSet::new();
     // Dictionary keys are the path, a type marker, then the string value.
@@ -548,6 +552,9 @@ fn values_between(
             .ok()?;
         while stream.advance() {
             let value = std::str::from_utf8(stream.key().get(key_prefix_len..)?).ok()?;
+            if !keep(value) {
+                continue;
+            }
             values.insert(value.to_string());
             if values.len() > MAX_PREFIX_TERMS {
                 return None;
@@ -555,6 +562,109 @@ fn values_between(
         }
     }
     Some(values)
+}
+
+/// `wildcard`: `*` for any run of characters, `?` for one, over a keyword value. The terms
+/// that share the pattern's literal prefix are looked up and matched against it; the
+/// matches make a union of exact terms.
+fn wildcard(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, StoreError> {
+    let (field, value) = single_field(body, path)?;
+    let spec = value.as_object();
+    if let Some(other) = spec.and_then(|o| {
+        o.keys()
+            .find(|k| !matches!(k.as_str(), "value" | "wildcard" | "boost"))
+    }) {
+        return Err(StoreError::unsupported(
+            path,
+            format!("[wildcard] option [{other}]"),
+        ));
+    }
+    let pattern = spec
+        .and_then(|o| o.get("value").or_else(|| o.get("wildcard")))
+        .unwrap_or(value)
+        .as_str()
+        .ok_or_else(|| {
+            StoreError::parsing(
+                path,
+                format!("[wildcard] value for [{field}] must be a string"),
+            )
+        })?;
+    if cx.fields.is_time(field) {
+        return Err(StoreError::unsupported(
+            path,
+            "a [wildcard] query on the time field",
+        ));
+    }
+    let prefix = pattern::literal_prefix(pattern);
+    let term_for = |text: &str| {
+        let mut term = Term::from_field_json_path(cx.fields.document, field, true);
+        term.append_type_and_str(text);
+        term
+    };
+    let (lower, upper) = (
+        term_for(prefix),
+        term_for(&format!("{prefix}{}", char::MAX)),
+    );
+    let searcher = cx.searcher.ok_or_else(|| {
+        StoreError::unsupported(
+            path,
+            "a [wildcard] query inside an aggregation (use it in the search's query)",
+        )
+    })?;
+    let values = values_between(searcher, &lower, &upper, prefix.len(), cx, |value| {
+        pattern::glob_match(pattern, value)
+    })
+    .ok_or_else(|| {
+        StoreError::unsupported(
+            path,
+            format!(
+                "a [wildcard] pattern [{pattern}] matching more than {MAX_PREFIX_TERMS} values"
+            ),
+        )
+    })?;
+    let alternatives: Vec<(Occur, Box<dyn Query>)> = values
+        .iter()
+        .map(|value| {
+            let term = TermQuery::new(term_for(value), IndexRecordOption::Basic);
+            (Occur::Should, Box::new(term) as Box<dyn Query>)
+        })
+        .collect();
+    if alternatives.is_empty() {
+        return Ok(Box::new(EmptyQuery));
+    }
+    Ok(Box::new(BooleanQuery::new(alternatives)))
+}
+
+/// `match` and `match_phrase` on the store's fields, which are all keywords (as `_mapping`
+/// says): a keyword is analysed as one token, so both are an exact term, as in
+/// Elasticsearch on a keyword field. Options that only make sense for text are refused.
+fn exact_match(
+    kind: &str,
+    body: &Value,
+    cx: &Context<'_>,
+    path: &str,
+) -> Result<Box<dyn Query>, StoreError> {
+    let (field, value) = single_field(body, path)?;
+    let query = match value.as_object() {
+        Some(options) => {
+            if let Some(other) = options
+                .keys()
+                .find(|k| !matches!(k.as_str(), "query" | "boost"))
+            {
+                return Err(StoreError::unsupported(
+                    path,
+                    format!(
+                        "[{kind}] option [{other}] (the embedded store's strings are keywords, not analysed text)"
+                    ),
+                ));
+            }
+            options.get("query").ok_or_else(|| {
+                StoreError::parsing(path, format!("[{kind}] for [{field}] needs [query]"))
+            })?
+        }
+        None => value,
+    };
+    term(field, query, cx, path)
 }
 
 /// A timestamp as epoch milliseconds: a number, or an RFC 3339 string.

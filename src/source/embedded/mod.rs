@@ -12,6 +12,7 @@ mod error;
 mod fields;
 pub mod http;
 mod ndjson;
+mod pattern;
 mod store;
 
 use serde_json::Value;

@@ -16,6 +16,7 @@ use super::catalog::Catalog;
 use super::dsl;
 use super::error::StoreError;
 use super::fields::Fields;
+use super::pattern::glob_match;
 
 /// Memory the index writer may buffer before it flushes a segment.
 const WRITER_MEMORY_BYTES: usize = 200_000_000;
@@ -240,7 +241,7 @@ impl EmbeddedStore {
         let mut found: BTreeMap<&str, BTreeMap<&'static str, Vec<&str>>> = BTreeMap::new();
         for index in &indices {
             for (field, kind) in self.catalog.fields(index).into_iter().flatten() {
-                if patterns.iter().any(|p| wildcard_match(p, field)) {
+                if patterns.iter().any(|p| glob_match(p, field)) {
                     found
                         .entry(field)
                         .or_default()
@@ -290,7 +291,7 @@ impl EmbeddedStore {
                 .indices
                 .iter()
                 .map(String::as_str)
-                .filter(|name| part == "_all" || wildcard_match(part, name))
+                .filter(|name| part == "_all" || glob_match(part, name))
                 .collect();
             if hits.is_empty() && !part.contains('*') && part != "_all" {
                 return Err(StoreError::IndexNotFound {
@@ -344,41 +345,5 @@ impl EmbeddedStore {
             return Ok(Box::new(tantivy::query::AllQuery));
         }
         Ok(Box::new(BooleanQuery::new(clauses)))
-    }
-}
-
-/// Glob match with `*` only, as Elasticsearch index patterns use.
-fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or("");
-    let Some(mut rest) = name.strip_prefix(first) else {
-        return false;
-    };
-    let pieces: Vec<&str> = parts.collect();
-    let Some((last, middle)) = pieces.split_last() else {
-        return rest.is_empty();
-    };
-    for piece in middle {
-        match rest.find(piece) {
-            Some(at) => rest = &rest[at + piece.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wildcard_match;
-
-    #[test]
-    fn index_patterns_match_like_elasticsearch() {
-        assert!(wildcard_match("metricbeat-*", "metricbeat-2026.11.20"));
-        assert!(wildcard_match("*beat-*", "filebeat-x"));
-        assert!(wildcard_match("exact", "exact"));
-        assert!(!wildcard_match("exact", "exactly"));
-        assert!(!wildcard_match("metricbeat-*", "filebeat-1"));
-        assert!(wildcard_match("a*b*c", "a-b-b-c"));
-        assert!(!wildcard_match("ab*ba", "aba"));
     }
 }
