@@ -479,24 +479,44 @@ pub fn forecast(
     })
 }
 
-/// When a seasonal series first reaches `level` at or after `after`: each season `g`
-/// follows its own line `level_g + slope·x` (`level_g` the median of `y − slope·x` over the
-/// season's points) and only happens once per `period`, so the answer is the first future
-/// occurrence of any season at or past the level. A disk freed every night at 03:00 is
-/// thus full in the afternoon its daytime logs fill it, not at the average of the cycle.
-/// `downward` says the level is reached from above (a falling series); `None` when the
-/// slope leads away from the level or no season has points.
-#[allow(clippy::too_many_arguments)]
-pub fn seasonal_crossing(
-    x: &[f64],
-    y: &[f64],
-    season_of: &[usize],
-    period: f64,
+/// A series whose points belong to seasons, for forecasting when it first reaches a level.
+/// Each season `g` follows its own line `level_g + slope·x` (`level_g` the median of
+/// `y − slope·x` over the season's points) and only happens once per `period`, so the
+/// answer is the first future occurrence of any season at or past the level. A disk freed
+/// every night at 03:00 is thus full in the afternoon its daytime logs fill it, not at the
+/// average of the cycle.
+pub struct SeasonalSeries<'a> {
+    /// Times, in time order.
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+    /// Each point's season label (e.g. its half-hour of the day).
+    pub season_of: &'a [usize],
+    /// The season's length in the unit of `x`.
+    pub period: f64,
+}
+
+impl SeasonalSeries<'_> {
+    /// The first `x` at or after `after` where some season reaches `level` on its line with
+    /// `slope`; `downward` says the level is reached from above (a falling series). `None`
+    /// when the slope leads away from the level or no season has points.
+    pub fn crossing(&self, slope: f64, level: f64, downward: bool, after: f64) -> Option<f64> {
+        seasonal_crossing(self, slope, level, downward, after)
+    }
+}
+
+fn seasonal_crossing(
+    series: &SeasonalSeries<'_>,
     slope: f64,
     level: f64,
     downward: bool,
     after: f64,
 ) -> Option<f64> {
+    let SeasonalSeries {
+        x,
+        y,
+        season_of,
+        period,
+    } = *series;
     let seasons = split_seasons(x, y, season_of);
     let mut first: Option<f64> = None;
     for (sx, sy) in &seasons {
@@ -606,20 +626,17 @@ mod tests {
         let x = [-15.0, -10.0, -5.0, 0.0];
         let y = [40.0, 30.0, 30.0, 20.0];
         let seasons = [0, 1, 0, 1];
-        assert_eq!(
-            seasonal_crossing(&x, &y, &seasons, 10.0, -1.0, 0.0, true, 0.0),
-            Some(20.0)
-        );
+        let series = SeasonalSeries {
+            x: &x,
+            y: &y,
+            season_of: &seasons,
+            period: 10.0,
+        };
+        assert_eq!(series.crossing(-1.0, 0.0, true, 0.0), Some(20.0));
         // Already there: B is at 20 now (x = 0), below a bound of 25.
-        assert_eq!(
-            seasonal_crossing(&x, &y, &seasons, 10.0, -1.0, 25.0, true, 0.0),
-            Some(0.0)
-        );
+        assert_eq!(series.crossing(-1.0, 25.0, true, 0.0), Some(0.0));
         // Rising never reaches a lower bound.
-        assert_eq!(
-            seasonal_crossing(&x, &y, &seasons, 10.0, 1.0, 0.0, true, 0.0),
-            None
-        );
+        assert_eq!(series.crossing(1.0, 0.0, true, 0.0), None);
     }
 
     /// A step down in the middle of flat data: a strong overall slope, flat halves. A

@@ -171,18 +171,13 @@ fn seasonal_forecast(
     level: f64,
     downward: bool,
 ) -> Option<trend::Forecast> {
-    let crossing = |slope| {
-        trend::seasonal_crossing(
-            &points.times,
-            &points.values,
-            &points.phases,
-            period,
-            slope,
-            level,
-            downward,
-            0.0,
-        )
+    let series = trend::SeasonalSeries {
+        x: &points.times,
+        y: &points.values,
+        season_of: &points.phases,
+        period,
     };
+    let crossing = |slope| series.crossing(slope, level, downward, 0.0);
     let at = crossing(line.slope)?;
     let (low, high) = line.interval.unwrap_or((line.slope, line.slope));
     let ends = [crossing(low), crossing(high)];
