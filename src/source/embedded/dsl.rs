@@ -488,11 +488,7 @@ fn prefix(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, 
             "a [prefix] query on the time field",
         ));
     }
-    let term_for = |text: &str| {
-        let mut term = Term::from_field_json_path(cx.fields.document, field, true);
-        term.append_type_and_str(text);
-        term
-    };
+    let term_for = |text: &str| keyword_term(cx, field, text);
     // Every string starting with `prefix` sorts between `prefix` and `prefix` + the largest
     // code point. Looked up in the term dictionary, the few matching terms make a lazy union
     // the rest of the query seeks into; without a searcher (or with very many terms) the
@@ -505,17 +501,7 @@ fn prefix(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, 
         .searcher
         .and_then(|searcher| values_between(searcher, &lower, &upper, prefix.len(), cx, |_| true))
     {
-        let alternatives: Vec<(Occur, Box<dyn Query>)> = values
-            .iter()
-            .map(|value| {
-                let term = TermQuery::new(term_for(value), IndexRecordOption::Basic);
-                (Occur::Should, Box::new(term) as Box<dyn Query>)
-            })
-            .collect();
-        if alternatives.is_empty() {
-            return Ok(Box::new(EmptyQuery));
-        }
-        return Ok(Box::new(BooleanQuery::new(alternatives)));
+        return Ok(any_of(cx, field, &values));
     }
     Ok(Box::new(InvertedIndexRangeQuery::new(
         Bound::Included(lower),
@@ -596,11 +582,7 @@ fn wildcard(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>
         ));
     }
     let prefix = pattern::literal_prefix(pattern);
-    let term_for = |text: &str| {
-        let mut term = Term::from_field_json_path(cx.fields.document, field, true);
-        term.append_type_and_str(text);
-        term
-    };
+    let term_for = |text: &str| keyword_term(cx, field, text);
     let (lower, upper) = (
         term_for(prefix),
         term_for(&format!("{prefix}{}", char::MAX)),
@@ -622,17 +604,33 @@ fn wildcard(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>
             ),
         )
     })?;
+    Ok(any_of(cx, field, &values))
+}
+
+/// The term of a keyword `value` of the document field `field`.
+fn keyword_term(cx: &Context<'_>, field: &str, value: &str) -> Term {
+    let mut term = Term::from_field_json_path(cx.fields.document, field, true);
+    term.append_type_and_str(value);
+    term
+}
+
+/// Documents whose `field` holds any of `values` (none when `values` is empty).
+fn any_of(
+    cx: &Context<'_>,
+    field: &str,
+    values: &std::collections::BTreeSet<String>,
+) -> Box<dyn Query> {
     let alternatives: Vec<(Occur, Box<dyn Query>)> = values
         .iter()
         .map(|value| {
-            let term = TermQuery::new(term_for(value), IndexRecordOption::Basic);
+            let term = TermQuery::new(keyword_term(cx, field, value), IndexRecordOption::Basic);
             (Occur::Should, Box::new(term) as Box<dyn Query>)
         })
         .collect();
     if alternatives.is_empty() {
-        return Ok(Box::new(EmptyQuery));
+        return Box::new(EmptyQuery);
     }
-    Ok(Box::new(BooleanQuery::new(alternatives)))
+    Box::new(BooleanQuery::new(alternatives))
 }
 
 /// `match` and `match_phrase` on the store's fields, which are all keywords (as `_mapping`
