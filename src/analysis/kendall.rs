@@ -16,6 +16,7 @@
 //! below 1 here: autocorrelation may make us less sure of a trend, never more.
 
 use super::AnalysisError;
+use super::merge;
 use super::normal;
 
 /// The Mann–Kendall test of a series against "no monotonic trend".
@@ -73,8 +74,12 @@ pub fn mann_kendall(values: &[f64]) -> Result<MannKendall, AnalysisError> {
 /// while merge-sorting) and `C = n(n−1)/2 − D − T`, `T` the tied pairs.
 pub(crate) fn score(values: &[f64]) -> (i64, f64) {
     let mut sorted = values.to_vec();
-    let mut buffer = vec![0.0; values.len()];
-    let inversions = merge_count(&mut sorted, &mut buffer);
+    let mut inversions: u64 = 0;
+    // Strictly smaller values overtake larger ones; ties keep their order (not inversions).
+    merge::sort_reporting_flips(&mut sorted, &|a: &f64, b: &f64| a < b, &mut |passed, _| {
+        inversions += passed.len() as u64;
+        true
+    });
     let mut tied_pairs: u64 = 0;
     let mut tie_term = 0.0;
     for group in sorted.chunk_by(|a, b| a == b) {
@@ -88,53 +93,6 @@ pub(crate) fn score(values: &[f64]) -> (i64, f64) {
     let pairs = n * n.saturating_sub(1) / 2;
     let concordant = pairs - inversions - tied_pairs;
     (concordant as i64 - inversions as i64, tie_term)
-}
-
-/// Sorts `values` ascending and returns the number of pairs `i < j` with
-/// `values[i] > values[j]` (ties are not inversions).
-fn merge_count(values: &mut [f64], buffer: &mut [f64]) -> u64 {
-    let n = values.len();
-    if n < 2 {
-        return 0;
-    }
-    if n <= 16 {
-        // Insertion sort: each shift past a strictly larger element is one inversion.
-        let mut count = 0;
-        for i in 1..n {
-            let item = values[i];
-            let mut j = i;
-            while j > 0 && values[j - 1] > item {
-                values[j] = values[j - 1];
-                j -= 1;
-                count += 1;
-            }
-            values[j] = item;
-        }
-        return count;
-    }
-    let mid = n / 2;
-    let mut count = {
-        let (left, right) = values.split_at_mut(mid);
-        let (left_buffer, right_buffer) = buffer.split_at_mut(mid);
-        merge_count(left, left_buffer) + merge_count(right, right_buffer)
-    };
-    let (mut i, mut j, mut k) = (0, mid, 0);
-    while i < mid && j < n {
-        if values[j] < values[i] {
-            buffer[k] = values[j];
-            count += (mid - i) as u64;
-            j += 1;
-        } else {
-            buffer[k] = values[i];
-            i += 1;
-        }
-        k += 1;
-    }
-    buffer[k..k + mid - i].copy_from_slice(&values[i..mid]);
-    k += mid - i;
-    buffer[k..k + n - j].copy_from_slice(&values[j..n]);
-    values.copy_from_slice(&buffer[..n]);
-    count
 }
 
 pub(crate) fn variance_term(count: f64) -> f64 {

@@ -4,6 +4,7 @@
 
 pub mod change;
 pub mod kendall;
+mod merge;
 pub mod normal;
 mod slopes;
 pub mod trend;

@@ -18,6 +18,7 @@
 //! so the answer is always the exact order statistic of the divided slopes, up to the
 //! rounding of slopes that differ in the last bits.
 
+use super::merge;
 use super::window::order_statistic;
 
 /// Below this many points computing every slope is as fast.
@@ -157,37 +158,15 @@ fn goes_before(keys: &[f64], a: usize, b: usize) -> bool {
 
 /// Merge-sorts `order` by `keys` and returns how many pairs changed their relative order.
 fn sort_counting_flips(order: &mut [usize], keys: &[f64]) -> usize {
-    let mut buffer = vec![0; order.len()];
-    merge_sort(order, &mut buffer, keys)
-}
-
-fn merge_sort(order: &mut [usize], buffer: &mut [usize], keys: &[f64]) -> usize {
-    let n = order.len();
-    if n < 2 {
-        return 0;
-    }
-    let mid = n / 2;
-    let mut flips = {
-        let (left, right) = order.split_at_mut(mid);
-        let (left_buffer, right_buffer) = buffer.split_at_mut(mid);
-        merge_sort(left, left_buffer, keys) + merge_sort(right, right_buffer, keys)
-    };
-    let (mut i, mut j, mut k) = (0, mid, 0);
-    while i < mid && j < n {
-        if goes_before(keys, order[j], order[i]) {
-            buffer[k] = order[j];
-            flips += mid - i;
-            j += 1;
-        } else {
-            buffer[k] = order[i];
-            i += 1;
-        }
-        k += 1;
-    }
-    buffer[k..k + mid - i].copy_from_slice(&order[i..mid]);
-    k += mid - i;
-    buffer[k..k + n - j].copy_from_slice(&order[j..n]);
-    order.copy_from_slice(&buffer[..n]);
+    let mut flips = 0;
+    merge::sort_reporting_flips(
+        order,
+        &|a, b| goes_before(keys, *a, *b),
+        &mut |passed, _| {
+            flips += passed.len();
+            true
+        },
+    );
     flips
 }
 
@@ -205,8 +184,18 @@ fn flips_between(
     budget: usize,
 ) -> Option<Vec<f64>> {
     let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut buffer = vec![0; order.len()];
-    if !merge_collecting(order, &mut buffer, keys, &mut pairs, budget) {
+    let completed = merge::sort_reporting_flips(
+        order,
+        &|a, b| goes_before(keys, *a, *b),
+        &mut |passed, item| {
+            if pairs.len() + passed.len() > budget {
+                return false;
+            }
+            pairs.extend(passed.iter().map(|&other| (other as u32, item as u32)));
+            true
+        },
+    );
+    if !completed {
         return None;
     }
     // A pair that was out of index order under the lower key and is back in order under
@@ -223,55 +212,6 @@ fn flips_between(
             })
             .collect(),
     )
-}
-
-/// `pairs` receives `(earlier, later)` for each flipped pair: `earlier` went first before.
-fn merge_collecting(
-    order: &mut [usize],
-    buffer: &mut [usize],
-    keys: &[f64],
-    pairs: &mut Vec<(u32, u32)>,
-    budget: usize,
-) -> bool {
-    let n = order.len();
-    if n < 2 {
-        return true;
-    }
-    let mid = n / 2;
-    {
-        let (left, right) = order.split_at_mut(mid);
-        let (left_buffer, right_buffer) = buffer.split_at_mut(mid);
-        if !merge_collecting(left, left_buffer, keys, pairs, budget)
-            || !merge_collecting(right, right_buffer, keys, pairs, budget)
-        {
-            return false;
-        }
-    }
-    let (mut i, mut j, mut k) = (0, mid, 0);
-    while i < mid && j < n {
-        let item = order[j];
-        if goes_before(keys, item, order[i]) {
-            if pairs.len() + (mid - i) > budget {
-                return false;
-            }
-            pairs.extend(
-                order[i..mid]
-                    .iter()
-                    .map(|&other| (other as u32, item as u32)),
-            );
-            buffer[k] = item;
-            j += 1;
-        } else {
-            buffer[k] = order[i];
-            i += 1;
-        }
-        k += 1;
-    }
-    buffer[k..k + mid - i].copy_from_slice(&order[i..mid]);
-    k += mid - i;
-    buffer[k..k + n - j].copy_from_slice(&order[j..n]);
-    order.copy_from_slice(&buffer[..n]);
-    true
 }
 
 #[cfg(test)]
