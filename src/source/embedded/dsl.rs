@@ -28,17 +28,6 @@ pub struct Context<'a> {
     pub now_ms: i64,
 }
 
-impl<'a> Context<'a> {
-    /// A context for translating outside any one search (validation, filter aggregations).
-    pub fn schema_only(fields: &'a Fields, now_ms: i64) -> Self {
-        Context {
-            fields,
-            searcher: None,
-            now_ms,
-        }
-    }
-}
-
 /// More matching terms than this and a prefix is scanned rather than expanded.
 const MAX_PREFIX_TERMS: usize = 1_024;
 

@@ -13,6 +13,12 @@ pub enum StoreError {
     /// Valid Elasticsearch, but outside the subset the embedded store evaluates.
     #[error("[{path}] {feature} is not supported by the embedded store")]
     Unsupported { path: String, feature: String },
+    /// The aggregations would create more buckets than `search.max_buckets` allows.
+    #[error(
+        "Trying to create too many buckets. Must be less than or equal to: [{limit}] but was [{requested}]. \
+         Narrow the time range, widen the interval, or page through groups with a composite aggregation"
+    )]
+    TooManyBuckets { limit: usize, requested: usize },
     #[error("no such index [{index}]")]
     IndexNotFound { index: String },
     /// tantivy failed while executing a translated request.
@@ -23,7 +29,9 @@ pub enum StoreError {
 impl StoreError {
     pub fn status(&self) -> u16 {
         match self {
-            StoreError::Parsing { .. } | StoreError::Unsupported { .. } => 400,
+            StoreError::Parsing { .. }
+            | StoreError::Unsupported { .. }
+            | StoreError::TooManyBuckets { .. } => 400,
             StoreError::IndexNotFound { .. } => 404,
             StoreError::Engine(_) => 500,
         }
@@ -34,6 +42,7 @@ impl StoreError {
         match self {
             StoreError::Parsing { .. } => "parsing_exception",
             StoreError::Unsupported { .. } => "illegal_argument_exception",
+            StoreError::TooManyBuckets { .. } => "too_many_buckets_exception",
             StoreError::IndexNotFound { .. } => "index_not_found_exception",
             StoreError::Engine(_) => "search_phase_execution_exception",
         }

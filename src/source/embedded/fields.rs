@@ -57,17 +57,6 @@ impl Fields {
         )
     }
 
-    /// Rebuilds the handles from a schema made by [`Fields::schema`].
-    pub fn from_schema(schema: &Schema, time_field: &str) -> tantivy::Result<Fields> {
-        Ok(Fields {
-            time: schema.get_field(time_field)?,
-            time_name: time_field.to_string(),
-            document: schema.get_field(DOCUMENT_FIELD)?,
-            index: schema.get_field(INDEX_FIELD)?,
-            time_span: None,
-        })
-    }
-
     pub fn is_time(&self, field: &str) -> bool {
         field == self.time_name
     }

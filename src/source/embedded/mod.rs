@@ -11,6 +11,7 @@ mod dsl;
 mod error;
 mod fields;
 pub mod http;
+mod interval;
 mod ndjson;
 mod pattern;
 mod store;

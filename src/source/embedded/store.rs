@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use tantivy::aggregation::{AggContextParams, AggregationCollector};
-use tantivy::collector::Count;
 use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
-use tantivy::{DateTime, Index, IndexReader, IndexWriter, Searcher, TantivyDocument};
+use tantivy::{
+    DateTime, Index, IndexReader, IndexWriter, Searcher, SegmentReader, TantivyDocument,
+};
 
 use super::aggs;
 use super::catalog::Catalog;
@@ -112,7 +112,6 @@ impl StoreBuilder {
             ..self.fields
         };
         Ok(EmbeddedStore {
-            index: self.index,
             reader,
             fields,
             indices: self.indices,
@@ -124,7 +123,6 @@ impl StoreBuilder {
 
 /// A searchable, read-only set of documents that answers Elasticsearch search bodies.
 pub struct EmbeddedStore {
-    index: Index,
     reader: IndexReader,
     fields: Fields,
     indices: BTreeSet<String>,
@@ -186,8 +184,18 @@ impl EmbeddedStore {
         }
         let matching_indices = self.resolve_indices(index_pattern)?;
         let searcher = self.reader.searcher();
-        let query = self.query_for(request.get("query"), &matching_indices, &searcher, now_ms)?;
-        let aggs_request = request.get("aggs").or_else(|| request.get("aggregations"));
+        let segment = single_segment(&searcher)?;
+        let cx = dsl::Context {
+            fields: &self.fields,
+            searcher: Some(&searcher),
+            now_ms,
+        };
+        let query = self.query_for(request.get("query"), &matching_indices, &cx)?;
+        let plan = match request.get("aggs").or_else(|| request.get("aggregations")) {
+            Some(aggs) => Some(aggs::Plan::parse(aggs, &cx, "aggs")?),
+            None => None,
+        };
+        let docs = aggs::matching(query.as_ref(), &searcher, segment)?;
         let mut response = json!({
             "took": 0,
             "timed_out": false,
@@ -195,21 +203,11 @@ impl EmbeddedStore {
             "hits": { "max_score": null, "hits": [] }
         });
         if track_total_hits {
-            let total = searcher.search(query.as_ref(), &Count)?;
-            response["hits"]["total"] = json!({ "value": total, "relation": "eq" });
+            response["hits"]["total"] = json!({ "value": docs.len(), "relation": "eq" });
         }
-        if let Some(aggs_request) = aggs_request {
-            let aggregations = aggs::translate(aggs_request, &self.fields, now_ms, "aggs")?;
-            let context = AggContextParams {
-                tokenizers: self.index.tokenizers().clone(),
-                ..AggContextParams::default()
-            };
-            let collector = AggregationCollector::from_aggs(aggregations, context);
-            let results = searcher.search(query.as_ref(), &collector)?;
-            let mut results = serde_json::to_value(results)
-                .map_err(|error| StoreError::Engine(error.to_string()))?;
-            aggs::shape_results(aggs_request, &mut results);
-            response["aggregations"] = results;
+        if let Some(plan) = plan {
+            let run = aggs::Run::new(&plan, &searcher, segment, &self.fields)?;
+            response["aggregations"] = Value::Object(run.evaluate(&plan, &docs)?);
         }
         response["took"] = json!(started.elapsed().as_millis() as u64);
         Ok(response)
@@ -307,8 +305,7 @@ impl EmbeddedStore {
         &self,
         query: Option<&Value>,
         indices: &[&str],
-        searcher: &Searcher,
-        now_ms: i64,
+        cx: &dsl::Context<'_>,
     ) -> Result<Box<dyn Query>, StoreError> {
         if indices.is_empty() {
             return Ok(Box::new(EmptyQuery));
@@ -328,22 +325,23 @@ impl EmbeddedStore {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
         }
         if let Some(query) = query {
-            clauses.push((
-                Occur::Must,
-                dsl::translate(
-                    query,
-                    &dsl::Context {
-                        fields: &self.fields,
-                        searcher: Some(searcher),
-                        now_ms,
-                    },
-                    "query",
-                )?,
-            ));
+            clauses.push((Occur::Must, dsl::translate(query, cx, "query")?));
         }
         if clauses.is_empty() {
             return Ok(Box::new(tantivy::query::AllQuery));
         }
         Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+/// The store's only segment (`finish` merges everything into one), or none while empty.
+fn single_segment(searcher: &Searcher) -> Result<Option<&SegmentReader>, StoreError> {
+    match searcher.segment_readers() {
+        [] => Ok(None),
+        [segment] => Ok(Some(segment)),
+        more => Err(StoreError::Engine(format!(
+            "the store holds {} segments; it is built as one",
+            more.len()
+        ))),
     }
 }

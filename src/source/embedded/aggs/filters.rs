@@ -1,0 +1,190 @@
+//! `filter` (one bucket of the documents matching a query) and `filters` (one bucket per
+//! named or listed query, plus an optional `other` bucket).
+
+use std::cell::OnceCell;
+
+use serde_json::{Map, Value, json};
+use tantivy::DocId;
+use tantivy::query::Query;
+
+use super::super::dsl;
+use super::super::error::StoreError;
+use super::{Plan, Run, intersect};
+
+/// A query whose matches in the segment are found once per search.
+struct Matcher {
+    query: Box<dyn Query>,
+    matches: OnceCell<Vec<DocId>>,
+}
+
+impl Matcher {
+    fn parse(body: &Value, cx: &dsl::Context<'_>, path: &str) -> Result<Matcher, StoreError> {
+        Ok(Matcher {
+            query: dsl::translate(body, cx, path)?,
+            matches: OnceCell::new(),
+        })
+    }
+
+    fn within(&self, docs: &[DocId], run: &Run<'_>) -> Result<Vec<DocId>, StoreError> {
+        let matches = match self.matches.get() {
+            Some(matches) => matches,
+            None => {
+                let found = run.matching(self.query.as_ref())?;
+                self.matches.get_or_init(|| found)
+            }
+        };
+        Ok(intersect(docs, matches))
+    }
+}
+
+pub struct Filter {
+    matcher: Matcher,
+}
+
+impl Filter {
+    pub fn parse(body: &Value, cx: &dsl::Context<'_>, path: &str) -> Result<Filter, StoreError> {
+        Ok(Filter {
+            matcher: Matcher::parse(body, cx, path)?,
+        })
+    }
+
+    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
+        let matching = self.matcher.within(docs, run)?;
+        run.spend_buckets(1)?;
+        Ok(Value::Object(run.bucket(sub, &matching, [])?))
+    }
+}
+
+pub struct Filters {
+    /// Named filters (sorted by name, as Elasticsearch returns them), or anonymous ones.
+    named: Option<Vec<String>>,
+    matchers: Vec<Matcher>,
+    keyed: bool,
+    other_bucket_key: Option<String>,
+}
+
+impl Filters {
+    pub fn parse(body: &Value, cx: &dsl::Context<'_>, path: &str) -> Result<Filters, StoreError> {
+        let object = body
+            .as_object()
+            .ok_or_else(|| StoreError::parsing(path, "the aggregation body must be an object"))?;
+        let mut other_bucket = false;
+        let mut other_bucket_key = None;
+        let mut keyed = true;
+        let mut named = None;
+        let mut matchers = Vec::new();
+        for (key, value) in object {
+            match key.as_str() {
+                "filters" => match value {
+                    Value::Object(filters) => {
+                        let mut names = Vec::new();
+                        for (name, clause) in filters {
+                            names.push(name.clone());
+                            matchers.push(Matcher::parse(
+                                clause,
+                                cx,
+                                &format!("{path}.filters.{name}"),
+                            )?);
+                        }
+                        named = Some(names);
+                    }
+                    Value::Array(filters) => {
+                        for (at, clause) in filters.iter().enumerate() {
+                            matchers.push(Matcher::parse(
+                                clause,
+                                cx,
+                                &format!("{path}.filters[{at}]"),
+                            )?);
+                        }
+                    }
+                    _ => {
+                        return Err(StoreError::parsing(
+                            path,
+                            "[filters] must be an object of named queries or an array of queries",
+                        ));
+                    }
+                },
+                "other_bucket" => {
+                    other_bucket = value.as_bool().ok_or_else(|| {
+                        StoreError::parsing(path, "[other_bucket] must be a boolean")
+                    })?;
+                }
+                "other_bucket_key" => {
+                    other_bucket_key = Some(
+                        value
+                            .as_str()
+                            .ok_or_else(|| {
+                                StoreError::parsing(path, "[other_bucket_key] must be a string")
+                            })?
+                            .to_string(),
+                    );
+                }
+                "keyed" => {
+                    keyed = value
+                        .as_bool()
+                        .ok_or_else(|| StoreError::parsing(path, "[keyed] must be a boolean"))?;
+                }
+                other => {
+                    return Err(StoreError::unsupported(
+                        path,
+                        format!("filters option [{other}]"),
+                    ));
+                }
+            }
+        }
+        if matchers.is_empty() {
+            return Err(StoreError::parsing(path, "[filters] cannot be empty"));
+        }
+        if other_bucket && other_bucket_key.is_none() {
+            other_bucket_key = Some("_other_".to_string());
+        }
+        let keyed = keyed && named.is_some();
+        Ok(Filters {
+            named,
+            matchers,
+            keyed,
+            other_bucket_key,
+        })
+    }
+
+    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
+        let mut buckets: Vec<(Option<String>, Map<String, Value>)> = Vec::new();
+        let mut matched_any: Vec<DocId> = Vec::new();
+        for (at, matcher) in self.matchers.iter().enumerate() {
+            let matching = matcher.within(docs, run)?;
+            if self.other_bucket_key.is_some() {
+                matched_any.extend_from_slice(&matching);
+            }
+            let name = self.named.as_ref().map(|names| names[at].clone());
+            buckets.push((name, run.bucket(sub, &matching, [])?));
+        }
+        if let Some(other_key) = &self.other_bucket_key {
+            matched_any.sort_unstable();
+            matched_any.dedup();
+            let others: Vec<DocId> = docs
+                .iter()
+                .copied()
+                .filter(|doc| matched_any.binary_search(doc).is_err())
+                .collect();
+            buckets.push((Some(other_key.clone()), run.bucket(sub, &others, [])?));
+        }
+        run.spend_buckets(buckets.len())?;
+        if self.keyed {
+            let map: Map<String, Value> = buckets
+                .into_iter()
+                .map(|(name, bucket)| (name.unwrap_or_default(), Value::Object(bucket)))
+                .collect();
+            return Ok(json!({ "buckets": map }));
+        }
+        let list: Vec<Value> = buckets
+            .into_iter()
+            .map(|(name, mut bucket)| {
+                if let (Some(name), true) = (name, self.named.is_some()) {
+                    bucket.insert("key".to_string(), json!(name));
+                }
+                Value::Object(bucket)
+            })
+            .collect();
+        Ok(json!({ "buckets": list }))
+    }
+}

@@ -1,0 +1,382 @@
+//! Date-histogram intervals: parsing `fixed_interval` / `calendar_interval`, rounding a
+//! timestamp down to its bucket in a time zone, stepping to the next bucket, and printing
+//! bucket keys the way Elasticsearch's default date format does.
+//!
+//! Rounding happens in local time, as in Elasticsearch: a `1d` bucket in Europe/Paris starts
+//! at local midnight, so the day of a DST change is 23 or 25 hours long. Where a local time
+//! occurs twice (the autumn change), a timestamp belongs to the occurrence not after it, so
+//! hourly buckets stay one hour long; where it does not exist (spring), the bucket starts at
+//! the first instant after the gap.
+
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+    Timelike, Utc,
+};
+use chrono_tz::Tz;
+
+use super::date_math::Zone;
+
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// A calendar unit for `calendar_interval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarUnit {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+/// How wide a date-histogram bucket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    /// A fixed number of milliseconds (`fixed_interval`).
+    Fixed(i64),
+    /// One calendar unit (`calendar_interval`), whose length varies.
+    Calendar(CalendarUnit),
+}
+
+impl Interval {
+    /// Parses a `fixed_interval`: a positive whole number and one of `ms s m h d`.
+    pub fn fixed(text: &str) -> Result<Interval, String> {
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(|| format!("[{text}] has no unit: expected e.g. 5m, 1h or 1d"))?;
+        let (digits, unit) = text.split_at(split);
+        let amount: i64 = digits
+            .parse()
+            .map_err(|_| format!("[{text}] must start with a whole number, e.g. 5m"))?;
+        let unit_ms = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => MINUTE_MS,
+            "h" => HOUR_MS,
+            "d" => DAY_MS,
+            _ => {
+                return Err(format!(
+                    "[{text}]: the unit [{unit}] is not a fixed interval unit; expected ms, s, m, h or d \
+                     (weeks, months, quarters and years are calendar_interval units)"
+                ));
+            }
+        };
+        match amount.checked_mul(unit_ms) {
+            Some(ms) if ms > 0 => Ok(Interval::Fixed(ms)),
+            _ => Err(format!("[{text}] must be a positive interval")),
+        }
+    }
+
+    /// Parses a `calendar_interval`: `1m`, `minute`, `1h`, `hour`, `1d`, `day`, `1w`, `week`,
+    /// `1M`, `month`, `1q`, `quarter`, `1y`, `year`. Elasticsearch allows only one unit.
+    pub fn calendar(text: &str) -> Result<Interval, String> {
+        let unit = match text {
+            "1m" | "minute" => CalendarUnit::Minute,
+            "1h" | "hour" => CalendarUnit::Hour,
+            "1d" | "day" => CalendarUnit::Day,
+            "1w" | "week" => CalendarUnit::Week,
+            "1M" | "month" => CalendarUnit::Month,
+            "1q" | "quarter" => CalendarUnit::Quarter,
+            "1y" | "year" => CalendarUnit::Year,
+            _ => {
+                return Err(format!(
+                    "the calendar interval [{text}] is not supported: expected one unit such as 1d, 1w, 1M, \
+                     1q or 1y (use fixed_interval for multiples such as 5m)"
+                ));
+            }
+        };
+        Ok(Interval::Calendar(unit))
+    }
+}
+
+/// An interval in a zone, shifted by an `offset`: everything a histogram needs to place a
+/// timestamp in its bucket.
+#[derive(Debug, Clone, Copy)]
+pub struct Rounding {
+    pub interval: Interval,
+    pub zone: Zone,
+    /// Elasticsearch's `offset`: buckets start this many milliseconds after the rounding.
+    pub offset_ms: i64,
+}
+
+impl Rounding {
+    /// The key (start, epoch ms) of the bucket `at_ms` falls in.
+    pub fn floor(&self, at_ms: i64) -> i64 {
+        let shifted = at_ms - self.offset_ms;
+        let start = match (self.interval, self.zone.fixed_offset_ms()) {
+            (Interval::Fixed(width), Some(offset)) => {
+                (shifted + offset).div_euclid(width) * width - offset
+            }
+            (Interval::Calendar(unit), Some(offset)) => match unit_width(unit) {
+                Some(width) => {
+                    // Weeks start on Monday; the epoch was a Thursday.
+                    let monday = if unit == CalendarUnit::Week {
+                        3 * DAY_MS
+                    } else {
+                        0
+                    };
+                    (shifted + offset + monday).div_euclid(width) * width - offset - monday
+                }
+                None => self.floor_in_zone(shifted),
+            },
+            (_, None) => self.floor_in_zone(shifted),
+        };
+        start + self.offset_ms
+    }
+
+    /// The key of the bucket after the one starting at `start_ms`.
+    pub fn next(&self, start_ms: i64) -> i64 {
+        let unshifted = start_ms - self.offset_ms;
+        let next = match self.interval {
+            Interval::Fixed(width) if self.zone.fixed_offset_ms().is_some() => unshifted + width,
+            Interval::Calendar(CalendarUnit::Minute) => unshifted + MINUTE_MS,
+            Interval::Calendar(CalendarUnit::Hour) => unshifted + HOUR_MS,
+            _ => {
+                // Step past the bucket's end and round back: correct across DST changes
+                // whatever the unit's length that day.
+                let probe = match self.interval {
+                    Interval::Fixed(width) => unshifted + width + 2 * HOUR_MS,
+                    Interval::Calendar(unit) => unshifted + longest(unit),
+                };
+                self.floor_in_zone(probe)
+            }
+        };
+        next + self.offset_ms
+    }
+
+    fn floor_in_zone(&self, at_ms: i64) -> i64 {
+        match self.zone {
+            Zone::Named(tz) => floor_local(at_ms, self.interval, &tz),
+            Zone::Fixed(offset) => floor_local(at_ms, self.interval, &offset),
+        }
+    }
+}
+
+impl Zone {
+    /// The zone's offset in milliseconds when it never changes (UTC or a fixed offset).
+    pub fn fixed_offset_ms(&self) -> Option<i64> {
+        match self {
+            Zone::Named(Tz::UTC) | Zone::Named(Tz::Etc__UTC) | Zone::Named(Tz::GMT) => Some(0),
+            Zone::Named(_) => None,
+            Zone::Fixed(offset) => Some(i64::from(offset.local_minus_utc()) * 1_000),
+        }
+    }
+
+    /// `at_ms` in Elasticsearch's default date format, `2026-03-29T00:00:00.000+01:00`
+    /// (`Z` in UTC).
+    pub fn format_ms(&self, at_ms: i64) -> String {
+        let Some(utc) = DateTime::<Utc>::from_timestamp_millis(at_ms) else {
+            return at_ms.to_string();
+        };
+        match self {
+            _ if self.fixed_offset_ms() == Some(0) => {
+                utc.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+            }
+            Zone::Named(tz) => utc
+                .with_timezone(tz)
+                .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+                .to_string(),
+            Zone::Fixed(offset) => utc
+                .with_timezone(offset)
+                .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+                .to_string(),
+        }
+    }
+}
+
+/// Units of constant length in a zone without DST.
+fn unit_width(unit: CalendarUnit) -> Option<i64> {
+    match unit {
+        CalendarUnit::Minute => Some(MINUTE_MS),
+        CalendarUnit::Hour => Some(HOUR_MS),
+        CalendarUnit::Day => Some(DAY_MS),
+        CalendarUnit::Week => Some(7 * DAY_MS),
+        CalendarUnit::Month | CalendarUnit::Quarter | CalendarUnit::Year => None,
+    }
+}
+
+/// At least one unit plus the longest DST shift, at most less than two units.
+fn longest(unit: CalendarUnit) -> i64 {
+    match unit {
+        CalendarUnit::Minute => MINUTE_MS,
+        CalendarUnit::Hour => HOUR_MS,
+        CalendarUnit::Day => DAY_MS + 3 * HOUR_MS,
+        CalendarUnit::Week => 7 * DAY_MS + 3 * HOUR_MS,
+        CalendarUnit::Month => 32 * DAY_MS,
+        CalendarUnit::Quarter => 93 * DAY_MS,
+        CalendarUnit::Year => 367 * DAY_MS,
+    }
+}
+
+/// Rounds `at_ms` down in local time and maps the local start back to an instant.
+fn floor_local<Z: TimeZone>(at_ms: i64, interval: Interval, zone: &Z) -> i64 {
+    let Some(utc) = DateTime::<Utc>::from_timestamp_millis(at_ms) else {
+        return at_ms;
+    };
+    let local = utc.with_timezone(zone).naive_local();
+    let start = match interval {
+        Interval::Fixed(width) => {
+            let local_ms = local.and_utc().timestamp_millis();
+            DateTime::<Utc>::from_timestamp_millis(local_ms.div_euclid(width) * width)
+                .map(|t| t.naive_utc())
+        }
+        Interval::Calendar(unit) => local_unit_start(local, unit),
+    };
+    start
+        .and_then(|start| instant_not_after(zone, start, at_ms))
+        .unwrap_or(at_ms)
+}
+
+fn local_unit_start(local: NaiveDateTime, unit: CalendarUnit) -> Option<NaiveDateTime> {
+    let date = local.date();
+    let midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN);
+    match unit {
+        CalendarUnit::Minute => local.with_second(0)?.with_nanosecond(0),
+        CalendarUnit::Hour => local.with_minute(0)?.with_second(0)?.with_nanosecond(0),
+        CalendarUnit::Day => Some(midnight(date)),
+        CalendarUnit::Week => date
+            .checked_sub_signed(Duration::days(i64::from(
+                date.weekday().num_days_from_monday(),
+            )))
+            .map(midnight),
+        CalendarUnit::Month => NaiveDate::from_ymd_opt(date.year(), date.month(), 1).map(midnight),
+        CalendarUnit::Quarter => {
+            let first_month = (date.month0() / 3) * 3 + 1;
+            NaiveDate::from_ymd_opt(date.year(), first_month, 1).map(midnight)
+        }
+        CalendarUnit::Year => NaiveDate::from_ymd_opt(date.year(), 1, 1).map(midnight),
+    }
+}
+
+/// The instant of local time `local` in `zone`: of two (autumn change), the later one not
+/// after `at_ms`; of none (spring gap), the first instant after the gap.
+fn instant_not_after<Z: TimeZone>(zone: &Z, local: NaiveDateTime, at_ms: i64) -> Option<i64> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(t.timestamp_millis()),
+        LocalResult::Ambiguous(earliest, latest) => {
+            let latest = latest.timestamp_millis();
+            Some(if latest <= at_ms {
+                latest
+            } else {
+                earliest.timestamp_millis()
+            })
+        }
+        LocalResult::None => {
+            // Walk forward minute by minute out of the gap (gaps are at most a few hours).
+            (1..=24 * 60).find_map(|minutes| {
+                zone.from_local_datetime(&(local + Duration::minutes(minutes)))
+                    .earliest()
+                    .map(|t| t.timestamp_millis())
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> i64 {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    fn rounding(interval: Interval, zone: &str) -> Rounding {
+        Rounding {
+            interval,
+            zone: Zone::parse(zone).unwrap(),
+            offset_ms: 0,
+        }
+    }
+
+    #[test]
+    fn fixed_intervals_in_utc_are_plain_arithmetic() {
+        let five_minutes = rounding(Interval::fixed("5m").unwrap(), "UTC");
+        assert_eq!(
+            five_minutes.floor(at("2026-03-29T01:07:00Z")),
+            at("2026-03-29T01:05:00Z")
+        );
+        assert_eq!(
+            five_minutes.next(at("2026-03-29T01:05:00Z")),
+            at("2026-03-29T01:10:00Z")
+        );
+    }
+
+    #[test]
+    fn days_in_paris_start_at_local_midnight_across_the_spring_change() {
+        let day = rounding(Interval::calendar("1d").unwrap(), "Europe/Paris");
+        let start = day.floor(at("2026-03-29T15:00:00+02:00"));
+        assert_eq!(start, at("2026-03-29T00:00:00+01:00"));
+        let next = day.next(start);
+        assert_eq!(next, at("2026-03-30T00:00:00+02:00"));
+        assert_eq!(next - start, 23 * HOUR_MS);
+        assert_eq!(day.zone.format_ms(start), "2026-03-29T00:00:00.000+01:00");
+    }
+
+    #[test]
+    fn the_repeated_autumn_hour_is_two_hourly_buckets() {
+        let hour = rounding(Interval::calendar("1h").unwrap(), "Europe/Paris");
+        let first = hour.floor(at("2026-10-25T02:30:00+02:00"));
+        let second = hour.floor(at("2026-10-25T02:30:00+01:00"));
+        assert_eq!(first, at("2026-10-25T02:00:00+02:00"));
+        assert_eq!(second, at("2026-10-25T02:00:00+01:00"));
+        assert_eq!(hour.next(first), second);
+        let fixed_day = rounding(Interval::fixed("1d").unwrap(), "Europe/Paris");
+        let start = fixed_day.floor(at("2026-10-25T20:00:00+01:00"));
+        assert_eq!(start, at("2026-10-25T00:00:00+02:00"));
+        assert_eq!(fixed_day.next(start) - start, 25 * HOUR_MS);
+    }
+
+    #[test]
+    fn weeks_months_quarters_and_years_follow_the_calendar() {
+        let week = rounding(Interval::calendar("week").unwrap(), "UTC");
+        assert_eq!(
+            week.floor(at("2026-11-26T10:00:00Z")),
+            at("2026-11-23T00:00:00Z")
+        );
+        let quarter = rounding(Interval::calendar("1q").unwrap(), "+05:30");
+        let start = quarter.floor(at("2026-11-26T10:00:00Z"));
+        assert_eq!(start, at("2026-10-01T00:00:00+05:30"));
+        assert_eq!(quarter.next(start), at("2027-01-01T00:00:00+05:30"));
+        let month = rounding(Interval::calendar("1M").unwrap(), "UTC");
+        assert_eq!(
+            month.next(at("2026-02-01T00:00:00Z")),
+            at("2026-03-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn offsets_shift_bucket_starts() {
+        let day = Rounding {
+            offset_ms: 6 * HOUR_MS,
+            ..rounding(Interval::fixed("1d").unwrap(), "UTC")
+        };
+        assert_eq!(
+            day.floor(at("2026-11-26T05:00:00Z")),
+            at("2026-11-25T06:00:00Z")
+        );
+        assert_eq!(
+            day.next(at("2026-11-25T06:00:00Z")),
+            at("2026-11-26T06:00:00Z")
+        );
+    }
+
+    #[test]
+    fn bad_intervals_say_what_was_expected() {
+        assert!(
+            Interval::fixed("1M")
+                .unwrap_err()
+                .contains("calendar_interval")
+        );
+        assert!(Interval::fixed("0m").unwrap_err().contains("positive"));
+        assert!(
+            Interval::calendar("2d")
+                .unwrap_err()
+                .contains("fixed_interval")
+        );
+    }
+}
