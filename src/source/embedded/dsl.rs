@@ -17,6 +17,7 @@ use super::date_math::{self, RoundTo};
 use super::error::StoreError;
 use super::fields::Fields;
 use super::pattern;
+use super::query_string;
 
 /// What a translation may consult: the schema's fields, the time `now` means in date math,
 /// and, when translating for one search, its searcher (to look terms up instead of
@@ -67,6 +68,8 @@ pub fn translate(
         "prefix" => prefix(body, cx, &path),
         "wildcard" => wildcard(body, cx, &path),
         "match" | "match_phrase" => exact_match(kind, body, cx, &path),
+        "query_string" => translate(&query_string::to_dsl(body, &path)?, cx, &path),
+        "ids" => ids(body, cx, &path),
         "match_all" => Ok(Box::new(AllQuery)),
         "match_none" => Ok(Box::new(EmptyQuery)),
         other => Err(StoreError::unsupported(
@@ -226,6 +229,31 @@ fn term(
             format!("[term] value for [{field}] must be a string, number or boolean"),
         )),
     }
+}
+
+/// `{"ids": {"values": ["a", "b"]}}`: documents by `_id`.
+fn ids(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, StoreError> {
+    let values = body
+        .get("values")
+        .and_then(Value::as_array)
+        .ok_or_else(|| StoreError::parsing(path, "[ids] needs [values]: an array of ids"))?;
+    let alternatives = values
+        .iter()
+        .map(|value| {
+            let id = value.as_str().ok_or_else(|| {
+                StoreError::parsing(
+                    path,
+                    format!("[ids] values must be strings, found [{value}]"),
+                )
+            })?;
+            let term = Term::from_field_text(cx.fields.id, id);
+            Ok((
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Box::new(BooleanQuery::new(alternatives)))
 }
 
 fn json_number_term(cx: &Context<'_>, field: &str, number: f64) -> Term {

@@ -10,6 +10,8 @@ use tantivy::schema::{
 pub const DOCUMENT_FIELD: &str = "doc";
 /// Name of the field holding the index a document belongs to.
 pub const INDEX_FIELD: &str = "_index";
+/// Name of the field holding each document's `_id`.
+pub const ID_FIELD: &str = "_id";
 
 /// Handles to the schema's fields, and the user-facing name of the time field.
 #[derive(Debug, Clone)]
@@ -18,6 +20,7 @@ pub struct Fields {
     pub time_name: String,
     pub document: Field,
     pub index: Field,
+    pub id: Field,
     /// The first and last timestamp stored (epoch ms), once known; lets time ranges choose
     /// the cheaper of the index walk and the column scan.
     pub time_span: Option<(i64, i64)>,
@@ -44,6 +47,7 @@ impl Fields {
                 .set_expand_dots_enabled(),
         );
         let index = builder.add_text_field(INDEX_FIELD, STRING);
+        let id = builder.add_text_field(ID_FIELD, STRING);
         let schema = builder.build();
         (
             schema,
@@ -52,6 +56,7 @@ impl Fields {
                 time_name: time_field.to_string(),
                 document,
                 index,
+                id,
                 time_span: None,
             },
         )

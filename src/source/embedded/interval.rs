@@ -130,21 +130,31 @@ impl Rounding {
     /// The key of the bucket after the one starting at `start_ms`.
     pub fn next(&self, start_ms: i64) -> i64 {
         let unshifted = start_ms - self.offset_ms;
-        let next = match self.interval {
-            Interval::Fixed(width) if self.zone.fixed_offset_ms().is_some() => unshifted + width,
-            Interval::Calendar(CalendarUnit::Minute) => unshifted + MINUTE_MS,
-            Interval::Calendar(CalendarUnit::Hour) => unshifted + HOUR_MS,
-            _ => {
-                // Step past the bucket's end and round back: correct across DST changes
-                // whatever the unit's length that day.
-                let probe = match self.interval {
-                    Interval::Fixed(width) => unshifted + width + 2 * HOUR_MS,
-                    Interval::Calendar(unit) => unshifted + longest(unit),
-                };
-                self.floor_in_zone(probe)
+        let fixed_zone = self.zone.fixed_offset_ms().is_some();
+        let (step, constant_length) = match self.interval {
+            Interval::Fixed(width) => (width, fixed_zone),
+            Interval::Calendar(unit @ (CalendarUnit::Minute | CalendarUnit::Hour)) => {
+                (unit_width(unit).unwrap_or(HOUR_MS), true)
             }
+            Interval::Calendar(unit) => match unit_width(unit) {
+                Some(width) if fixed_zone => (width, true),
+                _ => (shortest(unit), false),
+            },
         };
-        next + self.offset_ms
+        if constant_length {
+            return unshifted + step + self.offset_ms;
+        }
+        // The unit's length varies (DST, months): probe from one step on, an hour at a
+        // time, until the probe rounds down to a later bucket.
+        let mut probe = unshifted + step;
+        for _ in 0..MAX_PROBES {
+            let next = self.floor_in_zone(probe);
+            if next > unshifted {
+                return next + self.offset_ms;
+            }
+            probe += HOUR_MS;
+        }
+        unshifted + step + self.offset_ms
     }
 
     fn floor_in_zone(&self, at_ms: i64) -> i64 {
@@ -198,18 +208,22 @@ fn unit_width(unit: CalendarUnit) -> Option<i64> {
     }
 }
 
-/// At least one unit plus the longest DST shift, at most less than two units.
-fn longest(unit: CalendarUnit) -> i64 {
+/// A lower bound on the unit's length anywhere, DST included.
+fn shortest(unit: CalendarUnit) -> i64 {
     match unit {
         CalendarUnit::Minute => MINUTE_MS,
         CalendarUnit::Hour => HOUR_MS,
-        CalendarUnit::Day => DAY_MS + 3 * HOUR_MS,
-        CalendarUnit::Week => 7 * DAY_MS + 3 * HOUR_MS,
-        CalendarUnit::Month => 32 * DAY_MS,
-        CalendarUnit::Quarter => 93 * DAY_MS,
-        CalendarUnit::Year => 367 * DAY_MS,
+        CalendarUnit::Day => DAY_MS - 3 * HOUR_MS,
+        CalendarUnit::Week => 7 * DAY_MS - 3 * HOUR_MS,
+        CalendarUnit::Month => 28 * DAY_MS - 3 * HOUR_MS,
+        CalendarUnit::Quarter => 89 * DAY_MS,
+        CalendarUnit::Year => 364 * DAY_MS,
     }
 }
+
+/// Hour-long probes `next` may take past one step: a month is at most 3 days longer
+/// than 28 days, a DST change a few hours.
+const MAX_PROBES: usize = 24 * 4;
 
 /// Rounds `at_ms` down in local time and maps the local start back to an instant.
 fn floor_local<Z: TimeZone>(at_ms: i64, interval: Interval, zone: &Z) -> i64 {
@@ -342,6 +356,16 @@ mod tests {
         let start = quarter.floor(at("2026-11-26T10:00:00Z"));
         assert_eq!(start, at("2026-10-01T00:00:00+05:30"));
         assert_eq!(quarter.next(start), at("2027-01-01T00:00:00+05:30"));
+        let paris_month = rounding(Interval::calendar("month").unwrap(), "Europe/Paris");
+        assert_eq!(
+            paris_month.next(at("2026-03-01T00:00:00+01:00")),
+            at("2026-04-01T00:00:00+02:00")
+        );
+        let paris_year = rounding(Interval::calendar("1y").unwrap(), "Europe/Paris");
+        assert_eq!(
+            paris_year.next(paris_year.floor(at("2026-07-14T12:00:00Z"))),
+            at("2027-01-01T00:00:00+01:00")
+        );
         let month = rounding(Interval::calendar("1M").unwrap(), "UTC");
         assert_eq!(
             month.next(at("2026-02-01T00:00:00Z")),

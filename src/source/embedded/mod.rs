@@ -14,6 +14,7 @@ pub mod http;
 mod interval;
 mod ndjson;
 mod pattern;
+mod query_string;
 mod store;
 
 use serde_json::Value;

@@ -1,7 +1,8 @@
 //! Loading documents into a store from the files users have: newline-delimited JSON (one
 //! document per line, an optional `_index` key naming its index), the `_bulk` format
 //! (action lines `{"index": {"_index": …}}` or `{"create": …}` each followed by the
-//! document), and a saved search response (`hits.hits[]._source`). Every bad line is
+//! document), and a saved search response (`hits.hits[]._source`). `_id`s given by any
+//! of them are kept for the `ids` query. Every bad line is
 //! reported with its file and line number, and loading goes on.
 
 use std::path::Path;
@@ -77,8 +78,8 @@ impl Loader<'_> {
         });
     }
 
-    fn add(&mut self, line: u64, index: &str, document: &Value) {
-        match self.builder.add(index, document) {
+    fn add(&mut self, line: u64, index: &str, id: Option<&str>, document: &Value) {
+        match self.builder.add_with_id(index, id, document) {
             Ok(()) => self.loaded.documents += 1,
             Err(error) => self.fail(line, error.to_string()),
         }
@@ -93,8 +94,9 @@ impl Loader<'_> {
                 .and_then(Value::as_str)
                 .unwrap_or(self.default_index)
                 .to_string();
+            let id = hit.get("_id").and_then(Value::as_str);
             match hit.get("_source") {
-                Some(source) => self.add(position, &index, source),
+                Some(source) => self.add(position, &index, id, source),
                 None => self.fail(
                     position,
                     format!("hit #{position} has no `_source` (search with _source enabled)"),
@@ -104,8 +106,8 @@ impl Loader<'_> {
     }
 
     fn add_lines(&mut self, text: &str) {
-        // The index named by a `_bulk` action line, for the document on the next line.
-        let mut pending_action: Option<(u64, String)> = None;
+        // The index and id named by a `_bulk` action line, for the document on the next line.
+        let mut pending_action: Option<(u64, String, Option<String>)> = None;
         for (number, line) in text.lines().enumerate() {
             let line_number = number as u64 + 1;
             if line.trim().is_empty() {
@@ -119,14 +121,14 @@ impl Loader<'_> {
                     continue;
                 }
             };
-            if let Some((_, index)) = pending_action.take() {
-                self.add(line_number, &index, &document);
+            if let Some((_, index, id)) = pending_action.take() {
+                self.add(line_number, &index, id.as_deref(), &document);
                 continue;
             }
             match bulk_action(&document) {
-                Some(Ok(index)) => {
+                Some(Ok((index, id))) => {
                     let index = index.unwrap_or(self.default_index).to_string();
-                    pending_action = Some((line_number, index));
+                    pending_action = Some((line_number, index, id.map(str::to_string)));
                     continue;
                 }
                 Some(Err(reason)) => {
@@ -139,9 +141,13 @@ impl Loader<'_> {
                 Some(Value::String(index)) => index,
                 _ => self.default_index.to_string(),
             };
-            self.add(line_number, &index, &document);
+            let id = match document.as_object_mut().and_then(|o| o.remove("_id")) {
+                Some(Value::String(id)) => Some(id),
+                _ => None,
+            };
+            self.add(line_number, &index, id.as_deref(), &document);
         }
-        if let Some((line, _)) = pending_action {
+        if let Some((line, _, _)) = pending_action {
             self.fail(
                 line,
                 "a `_bulk` action line without the document line after it".to_string(),
@@ -150,9 +156,12 @@ impl Loader<'_> {
     }
 }
 
-/// For a `_bulk` action line: `Ok(index named, if any)` for `index`/`create`, `Err` for
-/// actions that do not add a document. `None` for an ordinary document.
-fn bulk_action(line: &Value) -> Option<Result<Option<&str>, String>> {
+/// The `_index` and `_id` a `_bulk` action line names, each optional.
+type ActionTarget<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// For a `_bulk` action line: `Ok((index, id))` for `index`/`create`, `Err` for actions
+/// that do not add a document. `None` for an ordinary document.
+fn bulk_action(line: &Value) -> Option<Result<ActionTarget<'_>, String>> {
     let object: &Map<String, Value> = line.as_object()?;
     if object.len() != 1 {
         return None;
@@ -164,7 +173,10 @@ fn bulk_action(line: &Value) -> Option<Result<Option<&str>, String>> {
         return None;
     }
     match action.as_str() {
-        "index" | "create" => Some(Ok(meta.get("_index").and_then(Value::as_str))),
+        "index" | "create" => Some(Ok((
+            meta.get("_index").and_then(Value::as_str),
+            meta.get("_id").and_then(Value::as_str),
+        ))),
         "delete" | "update" => Some(Err(format!(
             "the `_bulk` action `{action}` changes existing documents; only `index` and `create` load data"
         ))),

@@ -1,7 +1,7 @@
 //! The in-memory tantivy index and the search entry point: index-pattern resolution,
 //! request validation, query + aggregation execution, and the response envelope.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -30,6 +30,8 @@ pub enum DocumentError {
     MissingTimestamp(String),
     #[error("the `{field}` timestamp is invalid: {reason}")]
     BadTimestamp { field: String, reason: String },
+    #[error("the `_id` [{0}] was already loaded: each document must appear once")]
+    DuplicateId(String),
     #[error("the index refused the document: {0}")]
     Rejected(String),
 }
@@ -43,6 +45,8 @@ pub struct StoreBuilder {
     catalog: Catalog,
     documents: u64,
     time_span: Option<(i64, i64)>,
+    /// `_id`s given by the loaded files, to refuse a second document with the same one.
+    explicit_ids: HashSet<String>,
 }
 
 impl StoreBuilder {
@@ -58,11 +62,24 @@ impl StoreBuilder {
             catalog: Catalog::default(),
             documents: 0,
             time_span: None,
+            explicit_ids: HashSet::new(),
         })
     }
 
-    /// Adds one document to `index_name`. The time field is read from the document's top level.
+    /// Adds one document to `index_name` with a generated `_id`. The time field is read
+    /// from the document's top level.
     pub fn add(&mut self, index_name: &str, document: &Value) -> Result<(), DocumentError> {
+        self.add_with_id(index_name, None, document)
+    }
+
+    /// [`Self::add`] with the `_id` the source file gave, if any. Generated ids are
+    /// deterministic (the same files load to the same ids) and 16 hex digits long.
+    pub fn add_with_id(
+        &mut self,
+        index_name: &str,
+        id: Option<&str>,
+        document: &Value,
+    ) -> Result<(), DocumentError> {
         let object = document.as_object().ok_or(DocumentError::NotAnObject)?;
         let time_name = &self.fields.time_name;
         let timestamp = object
@@ -74,7 +91,17 @@ impl StoreBuilder {
                 reason: error.to_string(),
             }
         })?;
+        let id = match id {
+            Some(id) => {
+                if !self.explicit_ids.insert(id.to_string()) {
+                    return Err(DocumentError::DuplicateId(id.to_string()));
+                }
+                id.to_string()
+            }
+            None => format!("{:016x}", spread(self.documents)),
+        };
         let mut doc = TantivyDocument::new();
+        doc.add_text(self.fields.id, &id);
         doc.add_date(self.fields.time, DateTime::from_timestamp_millis(millis));
         doc.add_text(self.fields.index, index_name);
         let body: BTreeMap<String, OwnedValue> = object
@@ -344,4 +371,12 @@ fn single_segment(searcher: &Searcher) -> Result<Option<&SegmentReader>, StoreEr
             more.len()
         ))),
     }
+}
+
+/// SplitMix64's finaliser: distinct counters give distinct, well-spread ids.
+fn spread(counter: u64) -> u64 {
+    let mut z = counter.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
