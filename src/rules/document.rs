@@ -93,7 +93,7 @@ impl<'de> Deserialize<'de> for OneOrMany {
 #[derive(Debug)]
 pub(super) enum MetricSpec {
     Expression(String),
-    Ratio(RatioSpec),
+    Ratio(Box<RatioSpec>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,7 +127,7 @@ impl<'de> Deserialize<'de> for MetricSpec {
                 if map.next_key::<String>()?.is_some() {
                     return Err(de::Error::custom("a metric mapping holds only `ratio`"));
                 }
-                Ok(MetricSpec::Ratio(ratio))
+                Ok(MetricSpec::Ratio(Box::new(ratio)))
             }
         }
         deserializer.deserialize_any(MetricVisitor)

@@ -59,26 +59,19 @@ pub struct Catalog {
 impl Catalog {
     /// Records the fields of one document of `index` (`time_field` is a date).
     pub fn record(&mut self, index: &str, time_field: &str, document: &Map<String, Value>) {
-        let fields = self.indices.entry(index.to_string()).or_default();
-        fields.insert(time_field.to_string(), FieldType::Date);
-        let mut stack: Vec<(String, &Value)> = document
-            .iter()
-            .filter(|(key, _)| *key != time_field)
-            .map(|(key, value)| (key.clone(), value))
-            .collect();
-        while let Some((path, value)) = stack.pop() {
-            if let Value::Object(object) = value {
-                stack.extend(
-                    object
-                        .iter()
-                        .map(|(key, value)| (format!("{path}.{key}"), value)),
-                );
-            } else if let Some(kind) = FieldType::of(value) {
-                fields
-                    .entry(path)
-                    .and_modify(|known| *known = known.widen(kind))
-                    .or_insert(kind);
+        let fields = match self.indices.get_mut(index) {
+            Some(fields) => fields,
+            None => {
+                let mut fields = BTreeMap::new();
+                fields.insert(time_field.to_string(), FieldType::Date);
+                self.indices.entry(index.to_string()).or_insert(fields)
             }
+        };
+        let mut path = String::new();
+        for (key, value) in document.iter().filter(|(key, _)| *key != time_field) {
+            path.clear();
+            path.push_str(key);
+            record_value(fields, &mut path, value);
         }
     }
 
@@ -110,6 +103,28 @@ impl Catalog {
             }
         }
         json!({ "mappings": { "properties": properties } })
+    }
+}
+
+/// Records `value` at `path` (objects recurse with `path.key`); allocates only for a path
+/// seen for the first time.
+fn record_value(fields: &mut BTreeMap<String, FieldType>, path: &mut String, value: &Value) {
+    if let Value::Object(object) = value {
+        let length = path.len();
+        for (key, inner) in object {
+            path.truncate(length);
+            path.push('.');
+            path.push_str(key);
+            record_value(fields, path, inner);
+        }
+        path.truncate(length);
+    } else if let Some(kind) = FieldType::of(value) {
+        match fields.get_mut(path.as_str()) {
+            Some(known) => *known = known.widen(kind),
+            None => {
+                fields.insert(path.clone(), kind);
+            }
+        }
     }
 }
 

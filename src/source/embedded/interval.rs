@@ -9,8 +9,8 @@
 //! the first instant after the gap.
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Timelike, Utc,
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 
@@ -176,24 +176,34 @@ impl Zone {
     }
 
     /// `at_ms` in Elasticsearch's default date format, `2026-03-29T00:00:00.000+01:00`
-    /// (`Z` in UTC).
+    /// (`Z` in UTC). Written out by hand: histograms print one per bucket.
     pub fn format_ms(&self, at_ms: i64) -> String {
         let Some(utc) = DateTime::<Utc>::from_timestamp_millis(at_ms) else {
             return at_ms.to_string();
         };
-        match self {
-            _ if self.fixed_offset_ms() == Some(0) => {
-                utc.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-            }
-            Zone::Named(tz) => utc
-                .with_timezone(tz)
-                .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
-                .to_string(),
-            Zone::Fixed(offset) => utc
-                .with_timezone(offset)
-                .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
-                .to_string(),
+        let offset_seconds = match self {
+            Zone::Named(tz) => utc.with_timezone(tz).offset().fix().local_minus_utc(),
+            Zone::Fixed(offset) => offset.local_minus_utc(),
+        };
+        let local = utc.naive_utc() + Duration::seconds(i64::from(offset_seconds));
+        let mut text = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}",
+            local.year(),
+            local.month(),
+            local.day(),
+            local.hour(),
+            local.minute(),
+            local.second(),
+            at_ms.rem_euclid(1_000)
+        );
+        if offset_seconds == 0 && self.fixed_offset_ms() == Some(0) {
+            text.push('Z');
+        } else {
+            let sign = if offset_seconds < 0 { '-' } else { '+' };
+            let minutes = offset_seconds.abs() / 60;
+            text.push_str(&format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60));
         }
+        text
     }
 }
 

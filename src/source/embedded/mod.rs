@@ -19,6 +19,7 @@ mod store;
 
 use serde_json::Value;
 
+pub use aggs::MAX_BUCKETS;
 pub use catalog::{Catalog, FieldType};
 pub use error::StoreError;
 pub use ndjson::{LineError, Loaded, load_documents};

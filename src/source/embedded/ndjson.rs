@@ -78,8 +78,8 @@ impl Loader<'_> {
         });
     }
 
-    fn add(&mut self, line: u64, index: &str, id: Option<&str>, document: &Value) {
-        match self.builder.add_with_id(index, id, document) {
+    fn add(&mut self, line: u64, index: &str, id: Option<&str>, document: Value) {
+        match self.builder.add_owned(index, id, document) {
             Ok(()) => self.loaded.documents += 1,
             Err(error) => self.fail(line, error.to_string()),
         }
@@ -96,7 +96,7 @@ impl Loader<'_> {
                 .to_string();
             let id = hit.get("_id").and_then(Value::as_str);
             match hit.get("_source") {
-                Some(source) => self.add(position, &index, id, source),
+                Some(source) => self.add(position, &index, id, source.clone()),
                 None => self.fail(
                     position,
                     format!("hit #{position} has no `_source` (search with _source enabled)"),
@@ -122,7 +122,7 @@ impl Loader<'_> {
                 }
             };
             if let Some((_, index, id)) = pending_action.take() {
-                self.add(line_number, &index, id.as_deref(), &document);
+                self.add(line_number, &index, id.as_deref(), document);
                 continue;
             }
             match bulk_action(&document) {
@@ -145,7 +145,7 @@ impl Loader<'_> {
                 Some(Value::String(id)) => Some(id),
                 _ => None,
             };
-            self.add(line_number, &index, id.as_deref(), &document);
+            self.add(line_number, &index, id.as_deref(), document);
         }
         if let Some((line, _, _)) = pending_action {
             self.fail(

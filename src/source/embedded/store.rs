@@ -54,6 +54,18 @@ impl StoreBuilder {
         let (schema, fields) = Fields::schema(time_field);
         let index = Index::create_in_ram(schema);
         let writer = index.writer(WRITER_MEMORY_BYTES)?;
+        Self::with_writer(index, writer, fields)
+    }
+
+    /// A builder indexing on `threads` threads (tantivy picks by core count otherwise).
+    pub fn with_indexing_threads(time_field: &str, threads: usize) -> Result<Self, StoreError> {
+        let (schema, fields) = Fields::schema(time_field);
+        let index = Index::create_in_ram(schema);
+        let writer = index.writer_with_num_threads(threads.max(1), WRITER_MEMORY_BYTES)?;
+        Self::with_writer(index, writer, fields)
+    }
+
+    fn with_writer(index: Index, writer: IndexWriter, fields: Fields) -> Result<Self, StoreError> {
         Ok(StoreBuilder {
             index,
             writer,
@@ -66,21 +78,34 @@ impl StoreBuilder {
         })
     }
 
-    /// Adds one document to `index_name` with a generated `_id`. The time field is read
-    /// from the document's top level.
+    /// Adds one document to `index_name`. The time field is read from the document's top
+    /// level.
     pub fn add(&mut self, index_name: &str, document: &Value) -> Result<(), DocumentError> {
-        self.add_with_id(index_name, None, document)
+        self.add_owned(index_name, None, document.clone())
     }
 
-    /// [`Self::add`] with the `_id` the source file gave, if any. Generated ids are
-    /// deterministic (the same files load to the same ids) and 16 hex digits long.
+    /// [`Self::add`] with the `_id` the source file gave, if any.
     pub fn add_with_id(
         &mut self,
         index_name: &str,
         id: Option<&str>,
         document: &Value,
     ) -> Result<(), DocumentError> {
-        let object = document.as_object().ok_or(DocumentError::NotAnObject)?;
+        self.add_owned(index_name, id, document.clone())
+    }
+
+    /// Adds a document the caller no longer needs (no copy is made). Only documents whose
+    /// file gave an `_id` have one: the `ids` query finds those, and a second document
+    /// with the same `_id` is refused.
+    pub fn add_owned(
+        &mut self,
+        index_name: &str,
+        id: Option<&str>,
+        document: Value,
+    ) -> Result<(), DocumentError> {
+        let Value::Object(object) = document else {
+            return Err(DocumentError::NotAnObject);
+        };
         let time_name = &self.fields.time_name;
         let timestamp = object
             .get(time_name)
@@ -91,23 +116,20 @@ impl StoreBuilder {
                 reason: error.to_string(),
             }
         })?;
-        let id = match id {
-            Some(id) => {
-                if !self.explicit_ids.insert(id.to_string()) {
-                    return Err(DocumentError::DuplicateId(id.to_string()));
-                }
-                id.to_string()
-            }
-            None => format!("{:016x}", spread(self.documents)),
-        };
         let mut doc = TantivyDocument::new();
-        doc.add_text(self.fields.id, &id);
+        if let Some(id) = id {
+            if !self.explicit_ids.insert(id.to_string()) {
+                return Err(DocumentError::DuplicateId(id.to_string()));
+            }
+            doc.add_text(self.fields.id, id);
+        }
         doc.add_date(self.fields.time, DateTime::from_timestamp_millis(millis));
         doc.add_text(self.fields.index, index_name);
+        self.catalog.record(index_name, time_name, &object);
         let body: BTreeMap<String, OwnedValue> = object
-            .iter()
-            .filter(|(key, _)| *key != time_name)
-            .map(|(key, value)| (key.clone(), OwnedValue::from(value.clone())))
+            .into_iter()
+            .filter(|(key, _)| key != time_name)
+            .map(|(key, value)| (key, OwnedValue::from(value)))
             .collect();
         doc.add_object(self.fields.document, body);
         if !self.indices.contains(index_name) {
@@ -116,7 +138,6 @@ impl StoreBuilder {
         self.writer
             .add_document(doc)
             .map_err(|error| DocumentError::Rejected(error.to_string()))?;
-        self.catalog.record(index_name, time_name, object);
         self.documents += 1;
         self.time_span = Some(self.time_span.map_or((millis, millis), |(first, last)| {
             (first.min(millis), last.max(millis))
@@ -144,6 +165,7 @@ impl StoreBuilder {
             indices: self.indices,
             catalog: self.catalog,
             documents: self.documents,
+            max_buckets: aggs::MAX_BUCKETS,
         })
     }
 }
@@ -155,9 +177,17 @@ pub struct EmbeddedStore {
     indices: BTreeSet<String>,
     catalog: Catalog,
     documents: u64,
+    max_buckets: usize,
 }
 
 impl EmbeddedStore {
+    /// Raises (or lowers) the most buckets one search may create, Elasticsearch's
+    /// `search.max_buckets` (default 65,536).
+    pub fn with_max_buckets(mut self, max_buckets: usize) -> Self {
+        self.max_buckets = max_buckets;
+        self
+    }
+
     pub fn document_count(&self) -> u64 {
         self.documents
     }
@@ -233,7 +263,7 @@ impl EmbeddedStore {
             response["hits"]["total"] = json!({ "value": docs.len(), "relation": "eq" });
         }
         if let Some(plan) = plan {
-            let run = aggs::Run::new(&plan, &searcher, segment, &self.fields)?;
+            let run = aggs::Run::new(&plan, &searcher, segment, &self.fields, self.max_buckets)?;
             response["aggregations"] = Value::Object(run.evaluate(&plan, &docs)?);
         }
         response["took"] = json!(started.elapsed().as_millis() as u64);
@@ -371,12 +401,4 @@ fn single_segment(searcher: &Searcher) -> Result<Option<&SegmentReader>, StoreEr
             more.len()
         ))),
     }
-}
-
-/// SplitMix64's finaliser: distinct counters give distinct, well-spread ids.
-fn spread(counter: u64) -> u64 {
-    let mut z = counter.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }

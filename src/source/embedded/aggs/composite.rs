@@ -13,7 +13,7 @@ use super::super::interval::Rounding;
 use super::columns::{Key, KeyValue};
 use super::histogram::{KeyFormat, parse_rounding};
 use super::terms::{parse_direction, positive};
-use super::{Plan, Run};
+use super::{Plan, Run, object};
 
 enum SourceKind {
     Terms,
@@ -144,7 +144,7 @@ impl Composite {
                 [("key", self.key_json(key))],
             )?));
         }
-        let mut result = json!({ "buckets": buckets });
+        let mut result = object([("buckets", Value::Array(buckets))]);
         if let Some((last, _)) = groups.last() {
             result["after_key"] = self.key_json(last);
         }

@@ -9,7 +9,7 @@ use tantivy::query::Query;
 
 use super::super::dsl;
 use super::super::error::StoreError;
-use super::{Plan, Run, intersect};
+use super::{Plan, Run, intersect, object};
 
 /// A query whose matches in the segment are found once per search.
 struct Matcher {
@@ -174,7 +174,7 @@ impl Filters {
                 .into_iter()
                 .map(|(name, bucket)| (name.unwrap_or_default(), Value::Object(bucket)))
                 .collect();
-            return Ok(json!({ "buckets": map }));
+            return Ok(object([("buckets", Value::Object(map))]));
         }
         let list: Vec<Value> = buckets
             .into_iter()
@@ -185,6 +185,6 @@ impl Filters {
                 Value::Object(bucket)
             })
             .collect();
-        Ok(json!({ "buckets": list }))
+        Ok(object([("buckets", Value::Array(list))]))
     }
 }

@@ -2,15 +2,15 @@
 //! zone, empty buckets filled between the first and last (and out to `extended_bounds`)
 //! when `min_doc_count` is 0, as Elasticsearch does.
 
-use std::collections::HashMap;
+use std::ops::Range;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tantivy::DocId;
 
 use super::super::date_math::{self, RoundTo, Zone};
 use super::super::error::StoreError;
 use super::super::interval::{Interval, Rounding};
-use super::{Plan, Run};
+use super::{Plan, Run, object};
 
 /// How `key_as_string` is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +114,12 @@ fn parse_offset(text: &str) -> Result<i64, String> {
     }
 }
 
+/// A non-empty bucket: its start and where its documents are in the grouped list.
+struct Part {
+    start: i64,
+    docs: Range<usize>,
+}
+
 pub struct DateHistogram {
     pub field: String,
     rounding: Rounding,
@@ -201,86 +207,103 @@ impl DateHistogram {
     }
 
     pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
-        let columns = run.columns.get(&self.field);
-        let mut parts: Vec<(i64, Vec<DocId>)> = Vec::new();
-        let mut index_of: HashMap<i64, usize> = HashMap::new();
-        // Documents usually arrive in time order: remember the last bucket's span.
-        let mut current: Option<(i64, i64, usize)> = None;
-        let mut times = Vec::new();
-        for &doc in docs {
-            times.clear();
-            columns.dates(doc, |t| times.push(t));
-            for &t in &times {
-                if let Some((low, high)) = self.hard_bounds
-                    && (t < low || t > high)
-                {
-                    continue;
-                }
-                let at = match current {
-                    Some((start, end, at)) if t >= start && t < end => at,
-                    _ => {
-                        let start = self.rounding.floor(t);
-                        let end = self.rounding.next(start);
-                        let at = *index_of.entry(start).or_insert_with(|| {
-                            parts.push((start, Vec::new()));
-                            parts.len() - 1
-                        });
-                        current = Some((start, end, at));
-                        at
-                    }
-                };
-                let part = &mut parts[at].1;
-                if part.last() != Some(&doc) {
-                    part.push(doc);
-                }
-            }
-        }
-        parts.sort_unstable_by_key(|(start, _)| *start);
+        let (ordered, parts) = self.partition(docs, run);
         let keys = self.bucket_keys(&parts, run)?;
-        let mut by_start: HashMap<i64, &[DocId]> = parts
-            .iter()
-            .map(|(start, docs)| (*start, docs.as_slice()))
-            .collect();
         let zone = self.rounding.zone;
         let mut buckets = Vec::with_capacity(keys.len());
+        let mut next_part = parts.iter().peekable();
         for start in keys {
-            let docs = by_start.remove(&start).unwrap_or(&[]);
+            // Keys and parts are both ascending: walk them together.
+            while next_part.next_if(|part| part.start < start).is_some() {}
+            let docs = match next_part.next_if(|part| part.start == start) {
+                Some(part) => &ordered[part.docs.clone()],
+                None => &[],
+            };
             let key_as_string = self.format.print(start, &zone);
+            let name = self.keyed.then(|| key_as_string.clone());
             let bucket = run.bucket(
                 sub,
                 docs,
                 [
-                    ("key", json!(start)),
-                    ("key_as_string", json!(key_as_string)),
+                    ("key", Value::from(start)),
+                    ("key_as_string", Value::String(key_as_string)),
                 ],
             )?;
-            buckets.push((key_as_string, Value::Object(bucket)));
+            buckets.push((name, Value::Object(bucket)));
         }
         Ok(if self.keyed {
-            json!({ "buckets": buckets.into_iter().collect::<Map<String, Value>>() })
+            let keyed = buckets
+                .into_iter()
+                .map(|(name, bucket)| (name.unwrap_or_default(), bucket))
+                .collect();
+            object([("buckets", Value::Object(keyed))])
         } else {
-            json!({ "buckets": buckets.into_iter().map(|(_, b)| b).collect::<Vec<_>>() })
+            object([(
+                "buckets",
+                Value::Array(buckets.into_iter().map(|(_, b)| b).collect()),
+            )])
         })
+    }
+
+    /// Places every document in its bucket: the documents grouped by bucket (ascending
+    /// within each), and each non-empty bucket's start and range in that list.
+    fn partition(&self, docs: &[DocId], run: &Run<'_>) -> (Vec<DocId>, Vec<Part>) {
+        let columns = run.columns.get(&self.field);
+        let mut placed: Vec<(i64, DocId)> = Vec::with_capacity(docs.len());
+        // Documents usually arrive in time order: remember the last bucket's span.
+        let mut current: Option<(i64, i64)> = None;
+        for &doc in docs {
+            columns.dates(doc, |t| {
+                if let Some((low, high)) = self.hard_bounds
+                    && (t < low || t > high)
+                {
+                    return;
+                }
+                let start = match current {
+                    Some((start, end)) if t >= start && t < end => start,
+                    _ => {
+                        let start = self.rounding.floor(t);
+                        current = Some((start, self.rounding.next(start)));
+                        start
+                    }
+                };
+                if placed.last() != Some(&(start, doc)) {
+                    placed.push((start, doc));
+                }
+            });
+        }
+        if !placed.is_sorted_by_key(|(start, _)| *start) {
+            // Stable, so each bucket's documents stay ascending.
+            placed.sort_by_key(|(start, _)| *start);
+            placed.dedup();
+        }
+        let mut parts: Vec<Part> = Vec::new();
+        for (at, (start, _)) in placed.iter().enumerate() {
+            match parts.last_mut() {
+                Some(part) if part.start == *start => part.docs.end = at + 1,
+                _ => parts.push(Part {
+                    start: *start,
+                    docs: at..at + 1,
+                }),
+            }
+        }
+        (placed.into_iter().map(|(_, doc)| doc).collect(), parts)
     }
 
     /// The bucket starts to return: the non-empty ones meeting `min_doc_count`, or with
     /// `min_doc_count` 0 every start from the first to the last, bounds included.
-    fn bucket_keys(
-        &self,
-        parts: &[(i64, Vec<DocId>)],
-        run: &Run<'_>,
-    ) -> Result<Vec<i64>, StoreError> {
+    fn bucket_keys(&self, parts: &[Part], run: &Run<'_>) -> Result<Vec<i64>, StoreError> {
         if self.min_doc_count > 0 {
             let keys: Vec<i64> = parts
                 .iter()
-                .filter(|(_, docs)| docs.len() as u64 >= self.min_doc_count)
-                .map(|(start, _)| *start)
+                .filter(|part| part.docs.len() as u64 >= self.min_doc_count)
+                .map(|part| part.start)
                 .collect();
             run.spend_buckets(keys.len())?;
             return Ok(keys);
         }
-        let mut first = parts.first().map(|(start, _)| *start);
-        let mut last = parts.last().map(|(start, _)| *start);
+        let mut first = parts.first().map(|part| part.start);
+        let mut last = parts.last().map(|part| part.start);
         if let Some((low, high)) = self.extended_bounds {
             let (low, high) = (self.rounding.floor(low), self.rounding.floor(high));
             first = Some(first.map_or(low, |f| f.min(low)));

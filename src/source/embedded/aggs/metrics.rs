@@ -12,7 +12,7 @@ use tantivy::DocId;
 
 use super::super::date_math::Zone;
 use super::super::error::StoreError;
-use super::Run;
+use super::{Run, number, object};
 
 const DEFAULT_PERCENTS: [f64; 7] = [1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0];
 
@@ -125,12 +125,12 @@ impl Metric {
                     sum += v;
                     count += 1;
                 });
-                json!({ "value": (count > 0).then(|| sum / count as f64) })
+                object([("value", number((count > 0).then(|| sum / count as f64)))])
             }
             MetricKind::Sum => {
                 let mut sum = 0.0;
                 each_value(&mut |v| sum += v);
-                json!({ "value": sum })
+                object([("value", Value::from(sum))])
             }
             MetricKind::Min | MetricKind::Max => {
                 let mut best: Option<f64> = None;
@@ -142,7 +142,7 @@ impl Metric {
                         Some(b) => b.max(v),
                     })
                 });
-                let mut result = json!({ "value": best });
+                let mut result = object([("value", number(best))]);
                 if let Some(text) = date_string(best) {
                     result["value_as_string"] = text;
                 }
@@ -153,7 +153,7 @@ impl Metric {
                 for &doc in docs {
                     columns.keys(doc, |_| count += 1);
                 }
-                json!({ "value": count })
+                object([("value", Value::from(count))])
             }
             MetricKind::Cardinality => {
                 let mut distinct = HashSet::new();
@@ -162,7 +162,7 @@ impl Metric {
                         distinct.insert(key);
                     });
                 }
-                json!({ "value": distinct.len() })
+                object([("value", Value::from(distinct.len() as u64))])
             }
             MetricKind::Percentiles => {
                 let mut values = Vec::new();
@@ -179,13 +179,13 @@ impl Metric {
             .iter()
             .map(|&p| (percent_key(p), p, percentile(sorted, p)));
         if self.keyed {
-            let values: Map<String, Value> = pairs.map(|(key, _, v)| (key, json!(v))).collect();
-            json!({ "values": values })
+            let values: Map<String, Value> = pairs.map(|(key, _, v)| (key, number(v))).collect();
+            object([("values", Value::Object(values))])
         } else {
             let values: Vec<Value> = pairs
-                .map(|(_, p, v)| json!({ "key": p, "value": v }))
+                .map(|(_, p, v)| object([("key", Value::from(p)), ("value", number(v))]))
                 .collect();
-            json!({ "values": values })
+            object([("values", Value::Array(values))])
         }
     }
 }

@@ -18,7 +18,7 @@ mod terms;
 
 use std::cell::Cell;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocId, Searcher, SegmentReader};
 
@@ -27,7 +27,8 @@ use super::error::StoreError;
 use super::fields::Fields;
 pub use columns::ColumnCache;
 
-/// Elasticsearch's default `search.max_buckets`: a search creating more buckets fails.
+/// Elasticsearch's default `search.max_buckets`: a search creating more buckets fails
+/// (the store's limit can be raised like the cluster setting can).
 pub const MAX_BUCKETS: usize = 65_536;
 
 /// One level of named aggregations.
@@ -100,10 +101,6 @@ impl Plan {
             names.extend(node.sub.fields());
         }
         names
-    }
-
-    fn has_nodes(&self) -> bool {
-        !self.nodes.is_empty()
     }
 }
 
@@ -190,6 +187,7 @@ pub struct Run<'a> {
     pub searcher: &'a Searcher,
     pub columns: ColumnCache,
     buckets: Cell<usize>,
+    max_buckets: usize,
 }
 
 impl<'a> Run<'a> {
@@ -198,6 +196,7 @@ impl<'a> Run<'a> {
         searcher: &'a Searcher,
         segment: Option<&'a SegmentReader>,
         fields: &Fields,
+        max_buckets: usize,
     ) -> Result<Self, StoreError> {
         let columns = match segment {
             Some(segment) => ColumnCache::load(segment, fields, plan.fields())?,
@@ -208,13 +207,24 @@ impl<'a> Run<'a> {
             searcher,
             columns,
             buckets: Cell::new(0),
+            max_buckets,
         })
     }
 
     /// Evaluates `plan` over `docs` (ascending), the documents of one bucket, whose
     /// `doc_count` pipeline aggregations may refer to as `_count`.
     pub fn evaluate(&self, plan: &Plan, docs: &[DocId]) -> Result<Map<String, Value>, StoreError> {
-        let mut results = Map::new();
+        let mut results = Map::with_capacity(plan.nodes.len());
+        self.evaluate_into(plan, docs, &mut results)?;
+        Ok(results)
+    }
+
+    fn evaluate_into(
+        &self,
+        plan: &Plan,
+        docs: &[DocId],
+        results: &mut Map<String, Value>,
+    ) -> Result<(), StoreError> {
         for node in plan.nodes.iter().filter(|n| !n.kind.is_pipeline()) {
             let mut value = match &node.kind {
                 Kind::Terms(t) => t.evaluate(&node.sub, docs, self)?,
@@ -232,40 +242,38 @@ impl<'a> Run<'a> {
         }
         for node in &plan.nodes {
             if let Kind::BucketScript(script) = &node.kind
-                && let Some(value) = script.evaluate(&results, docs.len() as u64)?
+                && let Some(value) = script.evaluate(results, docs.len() as u64)?
             {
                 results.insert(node.name.clone(), value);
             }
         }
-        Ok(results)
+        Ok(())
     }
 
-    /// A bucket's JSON: its sub-aggregations, `doc_count`, and whatever `fields` add.
-    fn bucket(
+    /// A bucket's JSON: `fields` (its key), `doc_count`, then its sub-aggregations, in
+    /// Elasticsearch's order.
+    fn bucket<const N: usize>(
         &self,
         sub: &Plan,
         docs: &[DocId],
-        fields: impl IntoIterator<Item = (&'static str, Value)>,
+        fields: [(&'static str, Value); N],
     ) -> Result<Map<String, Value>, StoreError> {
-        let mut bucket = if sub.has_nodes() {
-            self.evaluate(sub, docs)?
-        } else {
-            Map::new()
-        };
-        bucket.insert("doc_count".to_string(), json!(docs.len()));
+        let mut bucket = Map::with_capacity(N + 1 + sub.nodes.len());
         for (name, value) in fields {
             bucket.insert(name.to_string(), value);
         }
+        bucket.insert("doc_count".to_string(), Value::from(docs.len() as u64));
+        self.evaluate_into(sub, docs, &mut bucket)?;
         Ok(bucket)
     }
 
-    /// Counts `count` new buckets against [`MAX_BUCKETS`].
+    /// Counts `count` new buckets against the search's bucket limit.
     fn spend_buckets(&self, count: usize) -> Result<(), StoreError> {
         let total = self.buckets.get() + count;
         self.buckets.set(total);
-        if total > MAX_BUCKETS {
+        if total > self.max_buckets {
             return Err(StoreError::TooManyBuckets {
-                limit: MAX_BUCKETS,
+                limit: self.max_buckets,
                 requested: total,
             });
         }
@@ -291,6 +299,22 @@ pub fn matching(
     let mut docs = Vec::new();
     weight.for_each_no_score(segment, &mut |block| docs.extend_from_slice(block))?;
     Ok(docs)
+}
+
+/// A JSON object from its entries. (`json!` would serialise each value into a deep copy,
+/// which for a tree of buckets costs more than computing them.)
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(
+        entries
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
+}
+
+/// A number, or null for none.
+fn number(value: Option<f64>) -> Value {
+    value.map_or(Value::Null, Value::from)
 }
 
 /// The documents in both ascending lists.

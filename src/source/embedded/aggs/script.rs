@@ -7,10 +7,10 @@
 //! a bucket where a path has no value is skipped (`gap_policy: skip`) or reads it as 0
 //! (`insert_zeros`), and a result that is not a finite number is shown as null.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::super::error::StoreError;
-use super::paths;
+use super::{number, object, paths};
 
 pub struct BucketScript {
     /// Script variable → buckets path.
@@ -139,7 +139,10 @@ impl BucketScript {
                 .or_else(|| self.constants.get(name).and_then(Value::as_f64))
         };
         let value = self.expression.evaluate(&lookup)?;
-        Ok(Some(json!({ "value": value.filter(|v| v.is_finite()) })))
+        Ok(Some(object([(
+            "value",
+            number(value.filter(|v| v.is_finite())),
+        )])))
     }
 }
 
@@ -346,6 +349,7 @@ impl<'s> Parser<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn run(script: &str, a: f64, b: f64) -> Option<f64> {
         let expr = Parser::new(script).parse().unwrap();

@@ -5,13 +5,13 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tantivy::DocId;
 
 use super::super::date_math::Zone;
 use super::super::error::StoreError;
 use super::columns::{Key, KeyValue};
-use super::{Plan, Run, paths};
+use super::{Plan, Run, object, paths};
 
 /// How buckets are ordered: by `_count`, `_key`, or a path into each bucket.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,11 +176,11 @@ impl Terms {
                 Ok(Value::Object(bucket))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(json!({
-            "doc_count_error_upper_bound": 0,
-            "sum_other_doc_count": other,
-            "buckets": rendered
-        }))
+        Ok(object([
+            ("doc_count_error_upper_bound", Value::from(0)),
+            ("sum_other_doc_count", Value::from(other as u64)),
+            ("buckets", Value::Array(rendered)),
+        ]))
     }
 }
 

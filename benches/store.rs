@@ -1,0 +1,160 @@
+//! The embedded store on a million metric documents: loading them, and answering a
+//! 30-day, 5-minute `terms(host, 50) → date_histogram → avg` search, against a baseline of
+//! the same search done by naive iteration over the parsed documents in the same process.
+//! Targets (issue "Embedded store"): load ≥ 300k docs/s on one core, the search under
+//! 150 ms, resident memory under 400 MB.
+//!
+//! The search creates 432,000 buckets, more than Elasticsearch's default
+//! `search.max_buckets` (65,536): like a cluster would need the setting raised, the store
+//! here is given a higher limit. Resident memory is printed once, before the benches.
+//!
+//! Run: `cargo bench --bench store`.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use divan::{Bencher, black_box};
+use serde_json::{Value, json};
+use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder};
+
+/// The allocator the trendwatch binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const DOCUMENTS: usize = 1_000_000;
+const HOSTS: usize = 50;
+const DAYS: i64 = 30;
+const START_MS: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
+const SPAN_MS: i64 = DAYS * 86_400_000;
+
+fn main() {
+    let before = resident_mb();
+    let store = LazyLock::force(&STORE);
+    let after = resident_mb();
+    eprintln!(
+        "store: {} documents; resident memory {before:.0} MB before loading, {after:.0} MB after (peak {:.0} MB)",
+        store.document_count(),
+        peak_mb()
+    );
+    divan::main();
+}
+
+/// The i-th document: hosts take turns, timestamps spread evenly over 30 days.
+fn document(i: usize) -> Value {
+    let host = i % HOSTS;
+    let at = START_MS + (i as i64) * SPAN_MS / DOCUMENTS as i64;
+    let free = 1.6e9 - 2.5e8 * ((at % 86_400_000) as f64 / 86_400_000.0) + (i % 97) as f64 * 1e5;
+    json!({
+        "@timestamp": at,
+        "host": { "name": format!("host-{host:02}") },
+        "metricset": { "name": "memory" },
+        "system": { "memory": { "actual": { "free": free } } }
+    })
+}
+
+fn load(threads: usize) -> EmbeddedStore {
+    let mut builder = StoreBuilder::with_indexing_threads("@timestamp", threads).expect("builder");
+    for i in 0..DOCUMENTS {
+        builder
+            .add_owned("metricbeat", None, document(i))
+            .expect("document");
+    }
+    builder.finish().expect("store").with_max_buckets(1_000_000)
+}
+
+static STORE: LazyLock<EmbeddedStore> = LazyLock::new(|| load(1));
+
+fn search_body() -> Value {
+    json!({
+        "size": 0,
+        "query": { "bool": { "filter": [
+            { "range": { "@timestamp": { "gte": START_MS, "lt": START_MS + SPAN_MS, "format": "epoch_millis" } } }
+        ] } },
+        "aggs": { "group": {
+            "terms": { "field": "host.name", "size": HOSTS },
+            "aggs": { "series": {
+                "date_histogram": { "field": "@timestamp", "fixed_interval": "5m", "min_doc_count": 0,
+                                    "extended_bounds": { "min": START_MS, "max": START_MS + SPAN_MS - 300_000 } },
+                "aggs": { "value": { "avg": { "field": "system.memory.actual.free" } } }
+            } }
+        } }
+    })
+}
+
+/// Loading a million documents on one indexing thread (the input is generated on the fly).
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn load_one_million_documents() -> EmbeddedStore {
+    load(1)
+}
+
+#[divan::bench(sample_count = 10)]
+fn search_30_days_5m_50_hosts(bencher: Bencher) {
+    let store = &*STORE;
+    let body = search_body();
+    bencher.bench(|| {
+        store
+            .search_at("metricbeat", black_box(&body), START_MS + SPAN_MS)
+            .expect("search")
+    });
+}
+
+static PARSED: LazyLock<Vec<Value>> = LazyLock::new(|| (0..DOCUMENTS).map(document).collect());
+
+/// Baseline: the same answer by iterating over the parsed documents.
+#[divan::bench(sample_count = 10)]
+fn naive_iteration_baseline(bencher: Bencher) {
+    let documents = &*PARSED;
+    bencher.bench(|| {
+        let mut sums: HashMap<&str, Vec<(f64, u32)>> = HashMap::new();
+        for document in black_box(documents) {
+            let at = document["@timestamp"].as_i64().unwrap_or(0);
+            if !(START_MS..START_MS + SPAN_MS).contains(&at) {
+                continue;
+            }
+            let host = document["host"]["name"].as_str().unwrap_or("");
+            let free = document["system"]["memory"]["actual"]["free"].as_f64();
+            let buckets = sums
+                .entry(host)
+                .or_insert_with(|| vec![(0.0, 0); (SPAN_MS / 300_000) as usize]);
+            if let Some(free) = free {
+                let bucket = &mut buckets[((at - START_MS) / 300_000) as usize];
+                bucket.0 += free;
+                bucket.1 += 1;
+            }
+        }
+        let averages: Vec<(&str, Vec<Option<f64>>)> = sums
+            .into_iter()
+            .map(|(host, buckets)| {
+                (
+                    host,
+                    buckets
+                        .iter()
+                        .map(|(s, n)| (*n > 0).then(|| s / f64::from(*n)))
+                        .collect(),
+                )
+            })
+            .collect();
+        averages
+    });
+}
+
+fn status_kb(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find(|l| l.starts_with(key)).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+        })
+        .unwrap_or(f64::NAN)
+}
+
+fn resident_mb() -> f64 {
+    status_kb("VmRSS:") / 1024.0
+}
+
+fn peak_mb() -> f64 {
+    status_kb("VmHWM:") / 1024.0
+}
