@@ -38,7 +38,9 @@ fn generated_data_can_be_served_and_queried() {
     let text = std::fs::read_to_string(&data).unwrap();
     let lines = text.lines().count();
     assert!(
-        said.starts_with(&format!("wrote {lines} documents (1 day from 2026-11-12)")),
+        said.starts_with(&format!(
+            "wrote {lines} documents (demo scenario, 4 API and 2 web hosts, 1 day from 2026-11-12)"
+        )),
         "{said}"
     );
     // Within one day only the disk's steady fill has begun; later incidents are not listed.
@@ -97,4 +99,67 @@ fn serving_a_file_without_documents_fails_clearly() {
         said.contains("error: no document could be loaded (2 lines failed); nothing to serve"),
         "{said}"
     );
+}
+
+#[test]
+fn scenarios_and_fleet_size_are_chosen_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("silent.ndjson");
+    let generate = trendwatch()
+        .args([
+            "store",
+            "generate",
+            "--scenario",
+            "all",
+            "--hosts",
+            "9",
+            "--days",
+            "3",
+            "--out",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&generate.stderr);
+    assert_eq!(generate.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("all scenario, 6 API and 3 web hosts"),
+        "{said}"
+    );
+    assert!(said.contains("web-1: the agent crashes"), "{said}");
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut hosts = std::collections::BTreeSet::new();
+    let mut last_from_silent_host = 0;
+    for line in text.lines() {
+        let document: serde_json::Value = serde_json::from_str(line).unwrap();
+        let host = document["host"]["name"].as_str().unwrap().to_string();
+        if host == "web-1" {
+            last_from_silent_host =
+                last_from_silent_host.max(document["@timestamp"].as_i64().unwrap());
+        }
+        hosts.insert(host);
+    }
+    let expected: Vec<String> = (1..=6)
+        .map(|n| format!("api-{n}"))
+        .chain((1..=3).map(|n| format!("web-{n}")))
+        .collect();
+    assert_eq!(hosts.into_iter().collect::<Vec<_>>(), expected);
+    // 2026-11-15T00:00Z is the end; web-1 stops 36 hours before it.
+    let silent_from = 1_794_700_800_000 - 36 * 3_600_000;
+    assert!(last_from_silent_host < silent_from && last_from_silent_host > silent_from - 600_000);
+
+    for (args, complaint) in [
+        (vec!["--scenario", "meltdown"], "meltdown"),
+        (vec!["--hosts", "2"], "--hosts must be at least 3"),
+    ] {
+        let refused = trendwatch()
+            .args(["store", "generate", "--out"])
+            .arg(dir.path().join("x.ndjson"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_ne!(refused.status.code(), Some(0));
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains(complaint), "{said}");
+    }
 }

@@ -455,3 +455,35 @@ fn wildcard_and_match_queries_match_exactly() {
     assert!(from_query.as_u64().unwrap() > 0);
     assert_eq!(from_aggregation, from_query);
 }
+
+#[test]
+fn a_store_built_on_disk_answers_like_one_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let index_dir = dir.path().join("index");
+    let mut on_disk = StoreBuilder::in_directory("@timestamp", &index_dir).unwrap();
+    let mut in_memory = StoreBuilder::new("@timestamp").unwrap();
+    for document in memory_documents() {
+        on_disk.add("metricbeat-2026.11.20", &document).unwrap();
+        in_memory.add("metricbeat-2026.11.20", &document).unwrap();
+    }
+    let (on_disk, in_memory) = (on_disk.finish().unwrap(), in_memory.finish().unwrap());
+    assert!(
+        std::fs::read_dir(&index_dir).unwrap().count() > 1,
+        "the index files are in the directory"
+    );
+    let body = json!({ "size": 0, "aggs": { "hosts": { "terms": { "field": "host.name" },
+        "aggs": { "low": { "min": { "field": "system.memory.actual.free" } } } } } });
+    let answer = |store: &EmbeddedStore| {
+        let mut response = store.search("metricbeat-*", &body).unwrap();
+        response.as_object_mut().unwrap().remove("took");
+        response
+    };
+    assert_eq!(answer(&on_disk), answer(&in_memory));
+    assert!(
+        answer(&on_disk)["aggregations"]["hosts"]["buckets"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 1
+    );
+}

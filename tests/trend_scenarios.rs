@@ -241,3 +241,54 @@ fn trend_rules_catch_the_leak_and_the_disk_early_and_leave_healthy_hosts_alone()
         );
     }
 }
+
+/// The named scenarios switch incidents on and off, and bigger fleets leak on every
+/// fourth API host.
+#[test]
+fn scenarios_choose_incidents_and_fleet_size() {
+    use trendwatch::scenario::Scenario;
+    let leaking_fleet = Fleet {
+        days: 8,
+        ..Fleet::with_hosts(12, Scenario::MemoryLeak)
+    };
+    assert_eq!(leaking_fleet.api_hosts, 8);
+    let leakers: Vec<String> = leaking_fleet
+        .api_host_names()
+        .into_iter()
+        .filter(|h| leaking_fleet.leaks(h))
+        .collect();
+    assert_eq!(leakers, ["api-3", "api-7"]);
+    let generated = leaking_fleet.generate(|_, _| {});
+    let said: Vec<&str> = generated.truths.iter().map(|t| t.what.as_str()).collect();
+    assert!(
+        said.iter().any(|w| w.starts_with("api-7: deploy")),
+        "{said:?}"
+    );
+    assert!(
+        !said.iter().any(|w| w.contains("5xx") || w.contains("/var")),
+        "{said:?}"
+    );
+
+    let healthy = Fleet::with_hosts(6, Scenario::Healthy);
+    let mut free_by_host: std::collections::HashMap<String, Vec<f64>> = Default::default();
+    let truths = healthy.generate(|_, document| {
+        if let Some(free) = document
+            .pointer("/system/memory/actual/free")
+            .and_then(Value::as_f64)
+        {
+            let host = document["host"]["name"].as_str().unwrap().to_string();
+            free_by_host.entry(host).or_default().push(free);
+        }
+    });
+    assert!(truths.truths.is_empty() && truths.memory_exhausted_at.is_none());
+    // No host loses memory: the last day's mean is within 2 % of the first day's.
+    for (host, free) in free_by_host {
+        let day = 1_440;
+        let first: f64 = free[..day].iter().sum::<f64>() / day as f64;
+        let last: f64 = free[free.len() - day..].iter().sum::<f64>() / day as f64;
+        assert!(
+            (last - first).abs() / first < 0.02,
+            "{host}: {first} → {last}"
+        );
+    }
+}

@@ -13,9 +13,7 @@ use super::demo::{
     DemoReport, EVALUATED_DAYS, SharedWriter, example_rules, rules_from_paths, run_demo,
 };
 use crate::humanize;
-use crate::scenario::{
-    API_HOSTS, FAILING_SERVICE, FILLING_HOST, FILLING_MOUNT, Fleet, LEAKING_HOST, WEB_HOSTS,
-};
+use crate::scenario::{FAILING_SERVICE, FILLING_HOST, FILLING_MOUNT, Fleet, LEAKING_HOST};
 
 pub fn run(rule_paths: &[PathBuf]) -> Result<ExitCode> {
     let rules = if rule_paths.is_empty() {
@@ -29,8 +27,8 @@ pub fn run(rule_paths: &[PathBuf]) -> Result<ExitCode> {
     println!("trendwatch demo: the example rules on a generated fleet, all in process\n");
     println!(
         "  fleet   {} and {}: {} days of Metricbeat/Filebeat-shaped data from {}",
-        API_HOSTS.join(", "),
-        WEB_HOSTS.join(", "),
+        fleet.api_host_names().join(", "),
+        fleet.web_host_names().join(", "),
         fleet.days,
         day(fleet.start)
     );

@@ -87,12 +87,35 @@ enum StoreCommand {
         /// Index for documents that name none.
         #[arg(long, default_value = "documents")]
         index: String,
+        /// Build the index in this directory (created, must be empty) instead of in
+        /// memory, for exports larger than the memory you want to spend.
+        #[arg(long)]
+        index_dir: Option<PathBuf>,
+        /// Most buckets one search may create (Elasticsearch's search.max_buckets).
+        #[arg(long, default_value_t = crate::source::embedded::MAX_BUCKETS)]
+        max_buckets: usize,
     },
-    /// Write the demo's seeded fleet as NDJSON: Metricbeat memory and filesystem documents
-    /// and Filebeat request logs for six hosts, with a memory leak, a disk filling with
-    /// log-rotation sawteeth and a 5xx rise after a deploy among healthy, noisy hosts with
-    /// daily cycles. The same seed gives the same documents. Exit code 0, or 1 on error.
+    /// Write a seeded fleet as NDJSON: Metricbeat memory and filesystem documents (every
+    /// minute / 5 minutes per host) and Filebeat request logs, healthy and noisy with daily
+    /// cycles, plus the scenario's incidents:
+    ///
+    ///   demo         memory leak on api-3, /var filling on web-2, 5xx rise on checkout
+    ///   all          the demo's incidents, and web-1 going silent 36 h before the end
+    ///   memory-leak  every fourth API host (api-3, api-7, …) leaks memory after a deploy
+    ///   disk-fill    /var on web-2 fills up, with nightly log-rotation sawteeth
+    ///   error-rise   a checkout deploy raises its 5xx share from 0.5 % to 4 %
+    ///   host-silent  web-1 stops sending anything 36 h before the end
+    ///   healthy      no incident
+    ///
+    /// The same seed gives the same documents; what happens when is printed. Exit code 0,
+    /// or 1 on error.
     Generate {
+        /// Which incidents happen.
+        #[arg(long, default_value = "demo", value_parser = clap::builder::PossibleValuesParser::new(crate::scenario::Scenario::NAMES))]
+        scenario: String,
+        /// Hosts in the fleet (at least 3): two thirds API hosts, the rest web hosts.
+        #[arg(long, default_value_t = 6)]
+        hosts: usize,
         /// Days of data.
         #[arg(long, default_value_t = 8)]
         days: u32,
@@ -129,13 +152,35 @@ pub fn main() -> ExitCode {
             listen,
             time_field,
             index,
-        }) => store::serve(&data, listen, &time_field, &index),
+            index_dir,
+            max_buckets,
+        }) => store::serve(
+            &data,
+            listen,
+            &store::ServeOptions {
+                time_field,
+                default_index: index,
+                index_dir,
+                max_buckets,
+            },
+        ),
         Command::Store(StoreCommand::Generate {
+            scenario,
+            hosts,
             days,
             start,
             seed,
             out,
-        }) => store::generate(days, start, seed, &out),
+        }) => store::generate(
+            &store::GenerateOptions {
+                scenario,
+                hosts,
+                days,
+                start,
+                seed,
+            },
+            &out,
+        ),
     };
     match outcome {
         Ok(code) => code,

@@ -10,20 +10,31 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 
-use crate::scenario::Fleet;
+use crate::scenario::{Fleet, Scenario};
 use crate::source::embedded::{StoreBuilder, http, load_documents};
 
+/// How `store serve` builds its store.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub time_field: String,
+    /// Index for documents that name none.
+    pub default_index: String,
+    /// Build the index on disk here instead of in memory.
+    pub index_dir: Option<PathBuf>,
+    pub max_buckets: usize,
+}
+
 /// Loads `data` and serves it on `listen` until Ctrl-C.
-pub fn serve(
-    data: &[PathBuf],
-    listen: SocketAddr,
-    time_field: &str,
-    default_index: &str,
-) -> Result<ExitCode> {
+pub fn serve(data: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> Result<ExitCode> {
     if data.is_empty() {
         bail!("nothing to serve: give one or more data files with --data");
     }
-    let mut builder = StoreBuilder::new(time_field).context("creating the embedded store")?;
+    let default_index = options.default_index.as_str();
+    let mut builder = match &options.index_dir {
+        Some(dir) => StoreBuilder::in_directory(&options.time_field, dir)
+            .with_context(|| format!("creating the embedded store in {}", dir.display()))?,
+        None => StoreBuilder::new(&options.time_field).context("creating the embedded store")?,
+    };
     let mut failed_lines = 0usize;
     for file in data {
         let text =
@@ -46,7 +57,12 @@ pub fn serve(
             file.display()
         );
     }
-    let store = Arc::new(builder.finish().context("building the embedded store")?);
+    let store = Arc::new(
+        builder
+            .finish()
+            .context("building the embedded store")?
+            .with_max_buckets(options.max_buckets),
+    );
     if store.document_count() == 0 {
         bail!("no document could be loaded ({failed_lines} lines failed); nothing to serve");
     }
@@ -89,21 +105,41 @@ fn abbreviate(names: &[&str]) -> String {
     }
 }
 
+/// What `store generate` generates.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// One of [`Scenario::NAMES`].
+    pub scenario: String,
+    pub hosts: usize,
+    pub days: u32,
+    pub start: Option<DateTime<Utc>>,
+    pub seed: Option<u64>,
+}
+
 /// Writes the seeded fleet's documents as NDJSON (each with its `_index`) to `out`.
-pub fn generate(
-    days: u32,
-    start: Option<DateTime<Utc>>,
-    seed: Option<u64>,
-    out: &Path,
-) -> Result<ExitCode> {
+pub fn generate(options: &GenerateOptions, out: &Path) -> Result<ExitCode> {
+    let days = options.days;
     if days == 0 {
         bail!("--days must be at least 1");
     }
-    let defaults = Fleet::default();
+    if options.hosts < Fleet::MIN_HOSTS {
+        bail!(
+            "--hosts must be at least {} (two API hosts serve the requests, one web host)",
+            Fleet::MIN_HOSTS
+        );
+    }
+    let scenario = Scenario::parse(&options.scenario).with_context(|| {
+        format!(
+            "unknown scenario `{}`: expected one of {}",
+            options.scenario,
+            Scenario::NAMES.join(", ")
+        )
+    })?;
+    let defaults = Fleet::with_hosts(options.hosts, scenario);
     let fleet = Fleet {
         days,
-        start: start.unwrap_or(defaults.start),
-        seed: seed.unwrap_or(defaults.seed),
+        start: options.start.unwrap_or(defaults.start),
+        seed: options.seed.unwrap_or(defaults.seed),
         ..defaults
     };
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
@@ -130,8 +166,11 @@ pub fn generate(
         .flush()
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
-        "wrote {} documents ({days} day{} from {}) to {}",
+        "wrote {} documents ({} scenario, {} API and {} web hosts, {days} day{} from {}) to {}",
         generated.documents,
+        options.scenario,
+        fleet.api_hosts,
+        fleet.web_hosts,
         if days == 1 { "" } else { "s" },
         fleet.start.format("%Y-%m-%d"),
         out.display()

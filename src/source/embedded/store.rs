@@ -57,6 +57,18 @@ impl StoreBuilder {
         Self::with_writer(index, writer, fields)
     }
 
+    /// A builder whose index lives in `directory` (created if missing; it must hold no
+    /// index yet) instead of in memory.
+    pub fn in_directory(time_field: &str, directory: &std::path::Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(directory).map_err(|error| {
+            StoreError::Engine(format!("creating {}: {error}", directory.display()))
+        })?;
+        let (schema, fields) = Fields::schema(time_field);
+        let index = Index::create_in_dir(directory, schema)?;
+        let writer = index.writer(WRITER_MEMORY_BYTES)?;
+        Self::with_writer(index, writer, fields)
+    }
+
     /// A builder indexing on `threads` threads (tantivy picks by core count otherwise).
     pub fn with_indexing_threads(time_field: &str, threads: usize) -> Result<Self, StoreError> {
         let (schema, fields) = Fields::schema(time_field);
