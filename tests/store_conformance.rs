@@ -173,6 +173,10 @@ async fn queries_match_what_iteration_finds() {
             2,
         ),
         (
+            json!({ "bool": { "must": [ { "match": { "service.name": "search" } }, { "match_all": {} } ] } }),
+            count(&|d| text(d, "service.name") == Some("search")),
+        ),
+        (
             json!({ "bool": {
                 "should": [ { "term": { "host.name": "web-1" } }, { "prefix": { "host.name": "api-4" } }, { "terms": { "tags": ["odd"] } } ],
                 "minimum_should_match": 1,

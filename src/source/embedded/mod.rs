@@ -1,8 +1,13 @@
 //! The embedded store: an in-process document store on tantivy that evaluates the search
 //! bodies trendwatch sends and answers in Elasticsearch's response shape, so the same
 //! parser reads both. Requests outside the supported subset are errors, never
-//! approximations. `http` serves it on loopback with Elasticsearch's endpoints. The DSL
-//! covers what the planner emits; the rest of the Elasticsearch DSL is still to come.
+//! approximations. `http` serves it on loopback with Elasticsearch's endpoints.
+//!
+//! `dsl` and `query_string` turn queries into tantivy queries; `aggs` evaluates the
+//! aggregations over tantivy's fast-field columns (tantivy's own aggregations know no
+//! time zones, calendar intervals, `filters` or pipelines); `interval` and `date_math`
+//! hold the calendar arithmetic; `ndjson` loads files; `catalog` answers `_mapping` and
+//! `_field_caps`.
 
 mod aggs;
 mod catalog;
