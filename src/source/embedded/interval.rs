@@ -186,24 +186,43 @@ impl Zone {
             Zone::Fixed(offset) => offset.local_minus_utc(),
         };
         let local = utc.naive_utc() + Duration::seconds(i64::from(offset_seconds));
-        let mut text = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}",
-            local.year(),
-            local.month(),
-            local.day(),
-            local.hour(),
-            local.minute(),
-            local.second(),
-            at_ms.rem_euclid(1_000)
-        );
+        let mut text = String::with_capacity(29);
+        let year = local.year();
+        if !(0..=9999).contains(&year) {
+            return at_ms.to_string();
+        }
+        push_digits(&mut text, year as u32, 4);
+        text.push('-');
+        push_digits(&mut text, local.month(), 2);
+        text.push('-');
+        push_digits(&mut text, local.day(), 2);
+        text.push('T');
+        push_digits(&mut text, local.hour(), 2);
+        text.push(':');
+        push_digits(&mut text, local.minute(), 2);
+        text.push(':');
+        push_digits(&mut text, local.second(), 2);
+        text.push('.');
+        push_digits(&mut text, at_ms.rem_euclid(1_000) as u32, 3);
         if offset_seconds == 0 && self.fixed_offset_ms() == Some(0) {
             text.push('Z');
         } else {
-            let sign = if offset_seconds < 0 { '-' } else { '+' };
-            let minutes = offset_seconds.abs() / 60;
-            text.push_str(&format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60));
+            text.push(if offset_seconds < 0 { '-' } else { '+' });
+            let minutes = offset_seconds.unsigned_abs() / 60;
+            push_digits(&mut text, minutes / 60, 2);
+            text.push(':');
+            push_digits(&mut text, minutes % 60, 2);
         }
         text
+    }
+}
+
+/// Appends `value` as exactly `width` decimal digits, zero-padded (histograms print a key
+/// per bucket, and `format!` costs more than the bucket).
+fn push_digits(text: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u32.pow(place)) % 10;
+        text.push(char::from(b'0' + digit as u8));
     }
 }
 

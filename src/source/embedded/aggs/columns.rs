@@ -3,8 +3,8 @@
 //! several values (arrays); both are read as Elasticsearch reads them.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 use tantivy::columnar::{Column, DynamicColumn, StrColumn};
 use tantivy::{DocId, SegmentReader};
@@ -213,10 +213,11 @@ impl FieldColumns {
     }
 }
 
-/// Columns of every field a plan reads, opened once per search.
+/// Columns of every field a plan reads, opened once per search. (Looked up once per
+/// bucket: hashed with FxHash, not SipHash.)
 #[derive(Default)]
 pub struct ColumnCache {
-    by_field: HashMap<String, FieldColumns>,
+    by_field: FxHashMap<String, FieldColumns>,
 }
 
 impl ColumnCache {
@@ -225,7 +226,7 @@ impl ColumnCache {
         fields: &Fields,
         names: impl IntoIterator<Item = String>,
     ) -> Result<Self, StoreError> {
-        let mut by_field = HashMap::new();
+        let mut by_field = FxHashMap::default();
         for name in names {
             if let std::collections::hash_map::Entry::Vacant(slot) = by_field.entry(name) {
                 let columns = FieldColumns::open(segment, fields, slot.key())?;

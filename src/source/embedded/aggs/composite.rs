@@ -3,8 +3,8 @@
 //! last key of the previous page, so every group can be read however many there are.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value, json};
 use tantivy::DocId;
 
@@ -94,7 +94,7 @@ impl Composite {
             .iter()
             .map(|s| run.columns.get(&s.field))
             .collect();
-        let mut parts: HashMap<Vec<Option<Key>>, Vec<DocId>> = HashMap::new();
+        let mut parts: FxHashMap<Vec<Option<Key>>, Vec<DocId>> = FxHashMap::default();
         let mut per_source: Vec<Vec<Option<Key>>> = vec![Vec::new(); self.sources.len()];
         for &doc in docs {
             for ((source, columns), keys) in self.sources.iter().zip(&columns).zip(&mut per_source)

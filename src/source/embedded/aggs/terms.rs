@@ -3,8 +3,8 @@
 //! `sum_other_doc_count`.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 use tantivy::DocId;
 
@@ -104,7 +104,7 @@ impl Terms {
 
     pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
         let columns = run.columns.get(&self.field);
-        let mut parts: HashMap<Key, Vec<DocId>> = HashMap::new();
+        let mut parts: FxHashMap<Key, Vec<DocId>> = FxHashMap::default();
         let mut without: Vec<DocId> = Vec::new();
         for &doc in docs {
             let mut any = false;
