@@ -109,6 +109,7 @@ enum StoreCommand {
     ///
     /// The same seed gives the same documents; what happens when is printed. Exit code 0,
     /// or 1 on error.
+    #[command(verbatim_doc_comment)]
     Generate {
         /// Which incidents happen.
         #[arg(long, default_value = "demo", value_parser = clap::builder::PossibleValuesParser::new(crate::scenario::Scenario::NAMES))]
