@@ -448,7 +448,7 @@ fn wildcard_and_match_queries_match_exactly() {
     // Inside a filter aggregation the same clause counts the same documents.
     let wildcard = json!({ "wildcard": { "host.name": "api-*" } });
     let in_aggregation = json!({ "size": 0, "aggs": { "f": { "filter": wildcard } } });
-    let as_query = json!({ "size": 0, "query": wildcard });
+    let as_query = json!({ "size": 0, "track_total_hits": true, "query": wildcard });
     let from_aggregation =
         store.search("*", &in_aggregation).unwrap()["aggregations"]["f"]["doc_count"].clone();
     let from_query = store.search("*", &as_query).unwrap()["hits"]["total"]["value"].clone();

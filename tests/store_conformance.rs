@@ -95,7 +95,10 @@ impl Client {
 
     async fn count(&self, index: &str, query: Value) -> u64 {
         let response = self
-            .search(index, &json!({ "size": 0, "query": query }))
+            .search(
+                index,
+                &json!({ "size": 0, "track_total_hits": true, "query": query }),
+            )
             .await;
         response["hits"]["total"]["value"].as_u64().unwrap()
     }
@@ -575,6 +578,38 @@ async fn filters_and_bucket_script_give_the_error_share() {
             errors as f64 / all as f64 * 100.0
         ));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hit_counts_stop_at_ten_thousand_unless_asked() {
+    let corpus = Corpus::new();
+    let client = corpus.serve().await;
+    let all = corpus.documents.len() as u64;
+    assert!(all > 10_000);
+    let total = |body: Value| {
+        let client = &client;
+        async move {
+            client.search("*", &body).await["hits"]
+                .get("total")
+                .cloned()
+        }
+    };
+    assert_eq!(
+        total(json!({ "size": 0 })).await,
+        Some(json!({ "value": 10_000, "relation": "gte" }))
+    );
+    assert_eq!(
+        total(json!({ "size": 0, "track_total_hits": true })).await,
+        Some(json!({ "value": all, "relation": "eq" }))
+    );
+    assert_eq!(
+        total(json!({ "size": 0, "track_total_hits": 50 })).await,
+        Some(json!({ "value": 50, "relation": "gte" }))
+    );
+    assert_eq!(
+        total(json!({ "size": 0, "track_total_hits": false })).await,
+        None
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

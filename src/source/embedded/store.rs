@@ -18,6 +18,9 @@ use super::error::StoreError;
 use super::fields::Fields;
 use super::pattern::glob_match;
 
+/// Hits Elasticsearch counts exactly when a search does not set `track_total_hits`.
+const DEFAULT_TRACK_TOTAL_HITS: u64 = 10_000;
+
 /// Memory the index writer may buffer before it flushes a segment.
 const WRITER_MEMORY_BYTES: usize = 200_000_000;
 
@@ -225,7 +228,8 @@ impl EmbeddedStore {
         let request = body
             .as_object()
             .ok_or_else(|| StoreError::parsing("", "the search body must be a JSON object"))?;
-        let mut track_total_hits = true;
+        // Elasticsearch counts matches exactly up to 10,000 unless told otherwise.
+        let mut track_total_hits = Some(DEFAULT_TRACK_TOTAL_HITS);
         for (key, value) in request {
             match key.as_str() {
                 "size" if value.as_u64() == Some(0) => {}
@@ -235,7 +239,24 @@ impl EmbeddedStore {
                         "returning documents (size > 0); set \"size\": 0",
                     ));
                 }
-                "track_total_hits" => track_total_hits = value.as_bool().unwrap_or(true),
+                "track_total_hits" => {
+                    track_total_hits = match value {
+                        Value::Bool(true) => Some(u64::MAX),
+                        Value::Bool(false) => None,
+                        Value::Number(n) => n
+                            .as_u64()
+                            .or_else(|| (n.as_i64() == Some(-1)).then_some(u64::MAX)),
+                        _ => None,
+                    };
+                    if track_total_hits.is_none() && *value != Value::Bool(false) {
+                        return Err(StoreError::parsing(
+                            "track_total_hits",
+                            format!(
+                                "[track_total_hits] must be true, false or a number of hits, found [{value}]"
+                            ),
+                        ));
+                    }
+                }
                 "query" | "aggs" | "aggregations" | "timeout" => {}
                 other => {
                     return Err(StoreError::unsupported(
@@ -271,8 +292,14 @@ impl EmbeddedStore {
             "_shards": { "total": 1, "successful": 1, "skipped": 0, "failed": 0 },
             "hits": { "max_score": null, "hits": [] }
         });
-        if track_total_hits {
-            response["hits"]["total"] = json!({ "value": docs.len(), "relation": "eq" });
+        if let Some(limit) = track_total_hits {
+            let matched = docs.len() as u64;
+            let (value, relation) = if matched > limit {
+                (limit, "gte")
+            } else {
+                (matched, "eq")
+            };
+            response["hits"]["total"] = json!({ "value": value, "relation": relation });
         }
         if let Some(plan) = plan {
             let run = aggs::Run::new(&plan, &searcher, segment, &self.fields, self.max_buckets)?;
