@@ -12,8 +12,8 @@ use super::super::error::StoreError;
 use super::super::interval::Rounding;
 use super::columns::{Key, KeyValue};
 use super::histogram::{KeyFormat, parse_rounding};
-use super::terms::{parse_direction, positive};
-use super::{Plan, Run, object};
+use super::terms::{directed, parse_direction, positive};
+use super::{Plan, Run, body_object, bool_option, object, string_option};
 
 enum SourceKind {
     Terms,
@@ -39,9 +39,7 @@ pub struct Composite {
 
 impl Composite {
     pub fn parse(body: &Value, path: &str) -> Result<Composite, StoreError> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| StoreError::parsing(path, "the aggregation body must be an object"))?;
+        let object = body_object(body, path)?;
         let mut sources = Vec::new();
         let mut size = 10;
         let mut after = None;
@@ -161,11 +159,7 @@ impl Composite {
                 (Some(_), None) => Ordering::Greater,
                 (None, None) => Ordering::Equal,
             };
-            let ordering = if source.ascending {
-                ordering
-            } else {
-                ordering.reverse()
-            };
+            let ordering = directed(ordering, source.ascending);
             if ordering != Ordering::Equal {
                 return ordering;
             }
@@ -243,16 +237,11 @@ impl Source {
         for (key, value) in object {
             match key.as_str() {
                 "field" => {
-                    source.field = value
-                        .as_str()
-                        .ok_or_else(|| StoreError::parsing(&path, "[field] must be a string"))?
-                        .to_string();
+                    source.field = string_option(value, "field", &path)?;
                 }
                 "order" => source.ascending = parse_direction(value, &path)?,
                 "missing_bucket" => {
-                    source.missing_bucket = value.as_bool().ok_or_else(|| {
-                        StoreError::parsing(&path, "[missing_bucket] must be a boolean")
-                    })?;
+                    source.missing_bucket = bool_option(value, "missing_bucket", &path)?;
                 }
                 "fixed_interval" | "calendar_interval" | "time_zone" | "offset" | "format"
                     if matches!(source.kind, SourceKind::DateHistogram { .. }) => {}

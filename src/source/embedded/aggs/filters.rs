@@ -9,7 +9,7 @@ use tantivy::query::Query;
 
 use super::super::dsl;
 use super::super::error::StoreError;
-use super::{Plan, Run, intersect, object};
+use super::{Plan, Run, body_object, bool_option, intersect, object, string_option};
 
 /// A query whose matches in the segment are found once per search.
 struct Matcher {
@@ -65,9 +65,7 @@ pub struct Filters {
 
 impl Filters {
     pub fn parse(body: &Value, cx: &dsl::Context<'_>, path: &str) -> Result<Filters, StoreError> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| StoreError::parsing(path, "the aggregation body must be an object"))?;
+        let object = body_object(body, path)?;
         let mut other_bucket = false;
         let mut other_bucket_key = None;
         let mut keyed = true;
@@ -105,24 +103,13 @@ impl Filters {
                     }
                 },
                 "other_bucket" => {
-                    other_bucket = value.as_bool().ok_or_else(|| {
-                        StoreError::parsing(path, "[other_bucket] must be a boolean")
-                    })?;
+                    other_bucket = bool_option(value, "other_bucket", path)?;
                 }
                 "other_bucket_key" => {
-                    other_bucket_key = Some(
-                        value
-                            .as_str()
-                            .ok_or_else(|| {
-                                StoreError::parsing(path, "[other_bucket_key] must be a string")
-                            })?
-                            .to_string(),
-                    );
+                    other_bucket_key = Some(string_option(value, "other_bucket_key", path)?);
                 }
                 "keyed" => {
-                    keyed = value
-                        .as_bool()
-                        .ok_or_else(|| StoreError::parsing(path, "[keyed] must be a boolean"))?;
+                    keyed = bool_option(value, "keyed", path)?;
                 }
                 other => {
                     return Err(StoreError::unsupported(

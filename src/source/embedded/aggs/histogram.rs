@@ -10,7 +10,7 @@ use tantivy::DocId;
 use super::super::date_math::{self, RoundTo, Zone};
 use super::super::error::StoreError;
 use super::super::interval::{Interval, Rounding};
-use super::{Plan, Run, object};
+use super::{Plan, Run, body_object, bool_option, object, require_field, string_option};
 
 /// How `key_as_string` is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,9 +132,7 @@ pub struct DateHistogram {
 
 impl DateHistogram {
     pub fn parse(body: &Value, now_ms: i64, path: &str) -> Result<DateHistogram, StoreError> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| StoreError::parsing(path, "the aggregation body must be an object"))?;
+        let object = body_object(body, path)?;
         let rounding = parse_rounding(object, path)?;
         let mut histogram = DateHistogram {
             field: String::new(),
@@ -151,10 +149,7 @@ impl DateHistogram {
         for (key, value) in object {
             match key.as_str() {
                 "field" => {
-                    histogram.field = value
-                        .as_str()
-                        .ok_or_else(|| StoreError::parsing(path, "[field] must be a string"))?
-                        .to_string();
+                    histogram.field = string_option(value, "field", path)?;
                 }
                 "min_doc_count" => {
                     histogram.min_doc_count = value.as_u64().ok_or_else(|| {
@@ -178,9 +173,7 @@ impl DateHistogram {
                     )?);
                 }
                 "keyed" => {
-                    histogram.keyed = value
-                        .as_bool()
-                        .ok_or_else(|| StoreError::parsing(path, "[keyed] must be a boolean"))?;
+                    histogram.keyed = bool_option(value, "keyed", path)?;
                 }
                 "fixed_interval" | "calendar_interval" | "time_zone" | "offset" | "format" => {}
                 other => {
@@ -191,12 +184,7 @@ impl DateHistogram {
                 }
             }
         }
-        if histogram.field.is_empty() {
-            return Err(StoreError::parsing(
-                path,
-                "Required one of fields [field, script], but none were specified",
-            ));
-        }
+        require_field(&histogram.field, path)?;
         if histogram.extended_bounds.is_some() && histogram.min_doc_count > 0 {
             return Err(StoreError::parsing(
                 path,

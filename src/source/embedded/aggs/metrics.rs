@@ -12,7 +12,7 @@ use tantivy::DocId;
 
 use super::super::date_math::Zone;
 use super::super::error::StoreError;
-use super::{Run, number, object};
+use super::{Run, body_object, bool_option, number, object, require_field, string_option};
 
 const DEFAULT_PERCENTS: [f64; 7] = [1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0];
 
@@ -50,9 +50,7 @@ impl Metric {
             "percentiles" => MetricKind::Percentiles,
             _ => return Ok(None),
         };
-        let object = body
-            .as_object()
-            .ok_or_else(|| StoreError::parsing(path, "the aggregation body must be an object"))?;
+        let object = body_object(body, path)?;
         let mut metric = Metric {
             kind,
             field: String::new(),
@@ -63,10 +61,7 @@ impl Metric {
         for (key, value) in object {
             match (key.as_str(), kind) {
                 ("field", _) => {
-                    metric.field = value
-                        .as_str()
-                        .ok_or_else(|| StoreError::parsing(path, "[field] must be a string"))?
-                        .to_string();
+                    metric.field = string_option(value, "field", path)?;
                 }
                 ("missing", MetricKind::ValueCount | MetricKind::Cardinality) => {
                     return Err(StoreError::unsupported(path, "[missing] on this metric"));
@@ -80,9 +75,7 @@ impl Metric {
                 ("precision_threshold", MetricKind::Cardinality) => {}
                 ("percents", MetricKind::Percentiles) => metric.percents = percents(value, path)?,
                 ("keyed", MetricKind::Percentiles) => {
-                    metric.keyed = value
-                        .as_bool()
-                        .ok_or_else(|| StoreError::parsing(path, "[keyed] must be a boolean"))?;
+                    metric.keyed = bool_option(value, "keyed", path)?;
                 }
                 ("tdigest", MetricKind::Percentiles) => {}
                 (other, _) => {
@@ -90,12 +83,7 @@ impl Metric {
                 }
             }
         }
-        if metric.field.is_empty() {
-            return Err(StoreError::parsing(
-                path,
-                "Required one of fields [field, script], but none were specified",
-            ));
-        }
+        require_field(&metric.field, path)?;
         Ok(Some(metric))
     }
 

@@ -301,6 +301,38 @@ pub fn matching(
     Ok(docs)
 }
 
+/// An aggregation's body, which must be an object.
+fn body_object<'v>(body: &'v Value, path: &str) -> Result<&'v Map<String, Value>, StoreError> {
+    body.as_object()
+        .ok_or_else(|| StoreError::parsing(path, "the aggregation body must be an object"))
+}
+
+/// A string option such as `field`.
+fn string_option(value: &Value, name: &str, path: &str) -> Result<String, StoreError> {
+    value
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| StoreError::parsing(path, format!("[{name}] must be a string")))
+}
+
+/// A boolean option such as `keyed`.
+fn bool_option(value: &Value, name: &str, path: &str) -> Result<bool, StoreError> {
+    value
+        .as_bool()
+        .ok_or_else(|| StoreError::parsing(path, format!("[{name}] must be a boolean")))
+}
+
+/// Elasticsearch's complaint when an aggregation names no `field`.
+fn require_field(field: &str, path: &str) -> Result<(), StoreError> {
+    if field.is_empty() {
+        return Err(StoreError::parsing(
+            path,
+            "Required one of fields [field, script], but none were specified",
+        ));
+    }
+    Ok(())
+}
+
 /// A JSON object from its entries. (`json!` would serialise each value into a deep copy,
 /// which for a tree of buckets costs more than computing them.)
 fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {

@@ -10,7 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::super::error::StoreError;
-use super::{number, object, paths};
+use super::{body_object, number, object, paths};
 
 pub struct BucketScript {
     /// Script variable → buckets path.
@@ -22,9 +22,7 @@ pub struct BucketScript {
 
 impl BucketScript {
     pub fn parse(body: &Value, path: &str) -> Result<BucketScript, StoreError> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| StoreError::parsing(path, "the aggregation body must be an object"))?;
+        let object = body_object(body, path)?;
         let mut paths_by_name = Vec::new();
         let mut source = None;
         let mut constants = Map::new();

@@ -11,7 +11,7 @@ use tantivy::DocId;
 use super::super::date_math::Zone;
 use super::super::error::StoreError;
 use super::columns::{Key, KeyValue};
-use super::{Plan, Run, object, paths};
+use super::{Plan, Run, body_object, object, paths, require_field, string_option};
 
 /// How buckets are ordered: by `_count`, `_key`, or a path into each bucket.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,9 +38,7 @@ pub struct Terms {
 
 impl Terms {
     pub fn parse(body: &Value, path: &str) -> Result<Terms, StoreError> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| StoreError::parsing(path, "the aggregation body must be an object"))?;
+        let object = body_object(body, path)?;
         let mut terms = Terms {
             field: String::new(),
             size: 10,
@@ -60,10 +58,7 @@ impl Terms {
         for (key, value) in object {
             match key.as_str() {
                 "field" => {
-                    terms.field = value
-                        .as_str()
-                        .ok_or_else(|| StoreError::parsing(path, "[field] must be a string"))?
-                        .to_string();
+                    terms.field = string_option(value, "field", path)?;
                 }
                 "size" => terms.size = positive(value, "size", path)?,
                 "min_doc_count" => {
@@ -93,12 +88,7 @@ impl Terms {
                 }
             }
         }
-        if terms.field.is_empty() {
-            return Err(StoreError::parsing(
-                path,
-                "Required one of fields [field, script], but none were specified",
-            ));
-        }
+        require_field(&terms.field, path)?;
         Ok(terms)
     }
 
@@ -213,16 +203,21 @@ fn compare(order: &[Order], a: &Ranked<'_>, b: &Ranked<'_>) -> Ordering {
                 }
             }
         };
-        let ordering = if criterion.ascending {
-            ordering
-        } else {
-            ordering.reverse()
-        };
+        let ordering = directed(ordering, criterion.ascending);
         if ordering != Ordering::Equal {
             return ordering;
         }
     }
     Ordering::Equal
+}
+
+/// `ordering` as an ascending criterion has it, reversed for a descending one.
+pub fn directed(ordering: Ordering, ascending: bool) -> Ordering {
+    if ascending {
+        ordering
+    } else {
+        ordering.reverse()
+    }
 }
 
 /// `{"_count": "desc"}` or a list of such objects; `_key asc` breaks remaining ties.
