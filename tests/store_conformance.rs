@@ -62,6 +62,7 @@ impl Corpus {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         tokio::spawn(http::serve(store, listener, std::future::pending()));
+        trendwatch::source::elasticsearch::install_crypto_provider();
         Client {
             base: format!("http://{address}"),
             http: reqwest::Client::new(),

@@ -49,6 +49,7 @@ fn without_took(mut response: Value) -> Value {
 async fn the_store_over_http_answers_like_elasticsearch() {
     let store = Arc::new(store());
     let base = serve(store.clone()).await;
+    trendwatch::source::elasticsearch::install_crypto_provider();
     let client = reqwest::Client::new();
     let get = |path: &str| client.get(format!("{base}{path}")).send();
 

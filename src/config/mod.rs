@@ -29,22 +29,40 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum SourceConfig {
-    Elasticsearch(ElasticsearchConfig),
+    Elasticsearch(Box<ElasticsearchConfig>),
     /// The in-process store, loaded from NDJSON exports.
     Embedded(EmbeddedConfig),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// How to reach an Elasticsearch or OpenSearch cluster.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchConfig {
-    /// One or more node URLs, tried in order.
+    /// One or more node URLs; a node that cannot be reached is failed over to the next.
+    #[serde(default)]
     pub urls: Vec<String>,
+    /// An Elastic Cloud deployment's Cloud ID, instead of `urls`.
+    pub cloud_id: Option<String>,
     pub auth: Option<AuthConfig>,
+    /// PEM file of the CA(s) that signed the cluster's certificate, added to the system's.
     pub ca_file: Option<PathBuf>,
+    /// PEM certificate (chain) presented to the cluster, with `client_key`.
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `client_cert`.
+    pub client_key: Option<PathBuf>,
     /// Skips TLS certificate verification. Off unless asked for, and logged loudly.
     #[serde(default)]
     pub insecure_skip_verify: bool,
+    /// Longest wait for one answer (default 30s).
     pub timeout: Option<Duration>,
+    /// Longest wait to open a connection (default 5s).
+    pub connect_timeout: Option<Duration>,
+    /// Retries after a failed attempt (connection error, 429, 502, 503, 504); default 3.
+    pub retries: Option<u32>,
+    /// Most searches in one `_msearch` round trip (default 50).
+    pub msearch_batch: Option<usize>,
+    /// The cluster's `search.max_buckets`, when it differs from the version's default.
+    pub max_buckets: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,10 +121,12 @@ impl Config {
                     .map(|message| Diagnostic::for_file(path, message)),
             );
         }
-        if let Some(SourceConfig::Elasticsearch(es)) = &document.source
-            && es.urls.is_empty()
-        {
-            problems.push(Diagnostic::for_file(path, "`source.elasticsearch.urls` is empty; name at least one node, e.g. `https://localhost:9200`"));
+        if let Some(SourceConfig::Elasticsearch(es)) = &document.source {
+            problems.extend(
+                elasticsearch_problems(es)
+                    .into_iter()
+                    .map(|message| Diagnostic::for_file(path, message)),
+            );
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -130,6 +150,39 @@ impl Config {
             notifiers: document.notifiers,
         })
     }
+}
+
+/// What is wrong with a cluster connection, before anything is sent.
+pub fn elasticsearch_problems(es: &ElasticsearchConfig) -> Vec<String> {
+    let mut problems = Vec::new();
+    match (es.urls.is_empty(), &es.cloud_id) {
+        (true, None) => problems.push("`source.elasticsearch` names no node: set `urls` (e.g. `[https://localhost:9200]`) or `cloud_id`".to_string()),
+        (false, Some(_)) => problems.push("`source.elasticsearch` sets both `urls` and `cloud_id`; keep one".to_string()),
+        _ => {}
+    }
+    for url in &es.urls {
+        if let Err(problem) = crate::source::elasticsearch::parse_node_url(url) {
+            problems.push(format!("`source.elasticsearch.urls`: {problem}"));
+        }
+    }
+    if let Some(cloud_id) = &es.cloud_id
+        && let Err(problem) = crate::source::elasticsearch::cloud_id_url(cloud_id)
+    {
+        problems.push(format!("`source.elasticsearch.cloud_id`: {problem}"));
+    }
+    if es.client_cert.is_some() != es.client_key.is_some() {
+        problems.push(
+            "`source.elasticsearch`: `client_cert` and `client_key` go together; set both"
+                .to_string(),
+        );
+    }
+    if es.msearch_batch == Some(0) || es.max_buckets == Some(0) {
+        problems.push(
+            "`source.elasticsearch`: `msearch_batch` and `max_buckets` must be at least 1"
+                .to_string(),
+        );
+    }
+    problems
 }
 
 fn notifier_problems(name: &str, notifier: &NotifierConfig) -> Vec<String> {

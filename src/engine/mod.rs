@@ -6,5 +6,5 @@ mod evaluate;
 mod judge;
 
 pub use cycle::{AlertActivity, DeliveryOutcome, Engine, RuleRun, notification_for};
-pub use evaluate::{EvaluationError, GroupVerdict, RuleEvaluation, evaluate_rule};
+pub use evaluate::{EvaluationError, GroupVerdict, RuleEvaluation, evaluate_rule, evaluate_rules};
 pub use judge::{format_value, judge, value_unit};

@@ -4,5 +4,7 @@
 mod plan;
 mod series;
 
-pub use plan::{MAX_GROUPS_PER_LEVEL, SearchPlan, TimeGrid, plan_search, time_grid};
-pub use series::{GroupKey, ResponseError, Series, series_from_response};
+pub use plan::{
+    MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, plan_page, plan_search, time_grid,
+};
+pub use series::{GroupKey, Page, ResponseError, Series, page_from_response, series_from_response};

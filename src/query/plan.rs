@@ -1,14 +1,21 @@
-//! Rule → one search body that returns every group's series at once:
-//! filters AND a time range → `terms` per group-by field → `date_histogram` → the metric.
+//! Rule → the search bodies that return every group's series: filters AND a time range →
+//! a `composite` aggregation over the group-by fields, paged by `after_key` → a
+//! `date_histogram` → the metric. One request per rule while its groups fit in the
+//! cluster's bucket budget (`search.max_buckets`), further pages only beyond it.
+//!
+//! Why `composite` and not `terms`: a `terms` level cannot page, so a fleet larger than its
+//! `size` silently loses hosts, and `terms(1000) → 288 buckets` already asks for 288,000
+//! buckets, which real clusters refuse (`too_many_buckets_exception`). Composite buckets
+//! come sorted by key, as the `terms` levels were ordered, and every group is read exactly
+//! once however many there are.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::rules::{Condition, FieldAggregation, Metric, Rule};
 
-/// Most groups a `terms` level returns; more need composite paging (planned with the
-/// Elasticsearch source).
-pub const MAX_GROUPS_PER_LEVEL: u64 = 1_000;
+/// Most groups one page asks for, however generous the bucket budget.
+pub const MAX_GROUPS_PER_PAGE: usize = 1_000;
 
 /// The aggregation names the planner emits and the parser reads.
 pub(super) const GROUP_AGG: &str = "group";
@@ -16,6 +23,28 @@ pub(super) const SERIES_AGG: &str = "series";
 pub(super) const VALUE_AGG: &str = "value";
 pub(super) const NUMERATOR_AGG: &str = "numerator";
 pub(super) const DENOMINATOR_AGG: &str = "denominator";
+
+/// What the cluster allows one search to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanLimits {
+    /// The cluster's `search.max_buckets`: every bucket of every multi-bucket aggregation
+    /// in one response counts.
+    pub max_buckets: usize,
+}
+
+impl PlanLimits {
+    /// `search.max_buckets` of Elasticsearch 7.9 and later and of OpenSearch, less one so
+    /// either spelling of the default (65,535 or 65,536) is respected.
+    pub const DEFAULT_MAX_BUCKETS: usize = 65_535;
+}
+
+impl Default for PlanLimits {
+    fn default() -> Self {
+        PlanLimits {
+            max_buckets: Self::DEFAULT_MAX_BUCKETS,
+        }
+    }
+}
 
 /// The buckets a search covers: `[start_ms, end_ms)` in steps of `bucket_ms`, complete
 /// buckets only.
@@ -54,6 +83,9 @@ pub struct SearchPlan {
     pub index: String,
     pub body: Value,
     pub grid: TimeGrid,
+    /// Groups per page for a grouped rule (`None` when the rule has no `group_by`): a page
+    /// that comes back full may have a next one.
+    pub page_size: Option<usize>,
 }
 
 /// The grid a rule evaluated at `now` looks at: it ends at the last bucket boundary before
@@ -80,11 +112,23 @@ pub fn time_grid(rule: &Rule, now: DateTime<Utc>) -> TimeGrid {
     }
 }
 
-/// Plans the one search that evaluates `rule` at `now`.
+/// Plans the first (usually the only) search that evaluates `rule` at `now`, within the
+/// default bucket budget.
+pub fn plan_search(rule: &Rule, now: DateTime<Utc>) -> SearchPlan {
+    plan_page(rule, now, PlanLimits::default(), None)
+}
+
+/// Plans one page of the search that evaluates `rule` at `now`: the first when `after` is
+/// `None`, else the one after the composite key `after` (the previous page's `after_key`).
 ///
 /// A change rule compares a few short windows spread over days; its search asks only for
 /// those windows and for non-empty buckets, instead of every bucket in between.
-pub fn plan_search(rule: &Rule, now: DateTime<Utc>) -> SearchPlan {
+pub fn plan_page(
+    rule: &Rule,
+    now: DateTime<Utc>,
+    limits: PlanLimits,
+    after: Option<&Value>,
+) -> SearchPlan {
     let grid = time_grid(rule, now);
     let time_field = rule.timestamp_field.as_str();
     let range = |start: i64, end: i64| json!({ "range": { time_field: { "gte": start, "lt": end, "format": "epoch_millis" } } });
@@ -95,6 +139,7 @@ pub fn plan_search(rule: &Rule, now: DateTime<Utc>) -> SearchPlan {
         "min_doc_count": 0,
         "extended_bounds": { "min": grid.start_ms, "max": grid.end_ms - grid.bucket_ms }
     });
+    let mut buckets_per_group = grid.len();
     match &rule.condition {
         Condition::Change(change) => {
             let window = rule.window.as_millis_i64();
@@ -103,6 +148,9 @@ pub fn plan_search(rule: &Rule, now: DateTime<Utc>) -> SearchPlan {
                 let end = grid.end_ms - offset.as_millis_i64();
                 windows.push(range(end - window, end));
             }
+            // Each window covers window/bucket buckets, plus one where it starts off-grid.
+            let per_window = usize::try_from(window / grid.bucket_ms.max(1)).unwrap_or(0) + 1;
+            buckets_per_group = buckets_per_group.min(windows.len() * per_window);
             filters.push(json!({ "bool": { "should": windows, "minimum_should_match": 1 } }));
             histogram["min_doc_count"] = json!(1);
             if let Some(object) = histogram.as_object_mut() {
@@ -116,11 +164,21 @@ pub fn plan_search(rule: &Rule, now: DateTime<Utc>) -> SearchPlan {
         series["aggs"] = metric_aggs;
     }
     let mut aggs = json!({ SERIES_AGG: series });
-    for (depth, field) in rule.group_by.iter().enumerate().rev() {
-        aggs = json!({ format!("{GROUP_AGG}_{depth}"): {
-            "terms": { "field": field, "size": MAX_GROUPS_PER_LEVEL, "order": { "_key": "asc" } },
-            "aggs": aggs
-        } });
+    let mut page_size = None;
+    if !rule.group_by.is_empty() {
+        // The composite bucket itself and its histogram's buckets, per group.
+        let size = (limits.max_buckets / (buckets_per_group + 1)).clamp(1, MAX_GROUPS_PER_PAGE);
+        let sources: Vec<Value> = rule
+            .group_by
+            .iter()
+            .map(|field| json!({ field: { "terms": { "field": field } } }))
+            .collect();
+        let mut composite = json!({ "size": size, "sources": sources });
+        if let Some(after) = after {
+            composite["after"] = after.clone();
+        }
+        aggs = json!({ GROUP_AGG: { "composite": composite, "aggs": aggs } });
+        page_size = Some(size);
     }
     let body = json!({
         "size": 0,
@@ -132,6 +190,7 @@ pub fn plan_search(rule: &Rule, now: DateTime<Utc>) -> SearchPlan {
         index: rule.index.clone(),
         body,
         grid,
+        page_size,
     }
 }
 

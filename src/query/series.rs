@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::plan::{DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, TimeGrid, VALUE_AGG};
+use super::plan::{
+    DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, SearchPlan, TimeGrid, VALUE_AGG,
+};
 use crate::rules::Metric;
 
 /// The values of the group-by fields that identify one series, in `group_by` order.
@@ -60,23 +62,86 @@ pub enum ResponseError {
     },
 }
 
-/// Reads every group's series out of a response to `plan_search`.
+/// One page of a rule's groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub series: Vec<Series>,
+    /// The composite key to ask for the next page after, when this page came back full.
+    pub next: Option<Value>,
+}
+
+/// Reads every group's series out of a response to `plan_search`, ignoring further pages.
 pub fn series_from_response(
     response: &Value,
     metric: &Metric,
     group_by: &[String],
-    grid: TimeGrid,
+    plan: &SearchPlan,
 ) -> Result<Vec<Series>, ResponseError> {
+    page_from_response(response, metric, group_by, plan).map(|page| page.series)
+}
+
+/// Reads one page of series out of a response to `plan_page`, with where the next page
+/// starts.
+pub fn page_from_response(
+    response: &Value,
+    metric: &Metric,
+    group_by: &[String],
+    plan: &SearchPlan,
+) -> Result<Page, ResponseError> {
     reject_partial(response)?;
     let aggregations = field(response, "aggregations", "aggregations")?;
-    let mut out = Vec::new();
     let reader = Reader {
         metric,
-        group_by,
-        grid,
+        grid: plan.grid,
     };
-    reader.collect(aggregations, "aggregations", 0, &mut Vec::new(), &mut out)?;
-    Ok(out)
+    if group_by.is_empty() {
+        let path = format!("aggregations.{SERIES_AGG}");
+        let histogram = field(aggregations, SERIES_AGG, &path)?;
+        return Ok(Page {
+            series: vec![reader.series(histogram, &path, GroupKey::default())?],
+            next: None,
+        });
+    }
+    let group_path = format!("aggregations.{GROUP_AGG}");
+    let composite = field(aggregations, GROUP_AGG, &group_path)?;
+    let buckets = buckets(composite, &group_path)?;
+    let mut series = Vec::with_capacity(buckets.len());
+    for (index, bucket) in buckets.iter().enumerate() {
+        let bucket_path = format!("{group_path}.buckets[{index}]");
+        let key = group_key(field(bucket, "key", &bucket_path)?, group_by, &bucket_path)?;
+        let histogram_path = format!("{bucket_path}.{SERIES_AGG}");
+        let histogram = field(bucket, SERIES_AGG, &histogram_path)?;
+        series.push(reader.series(histogram, &histogram_path, key)?);
+    }
+    let full = plan.page_size.is_some_and(|size| buckets.len() >= size);
+    let next = match composite.get("after_key") {
+        Some(after) if full => Some(after.clone()),
+        None if full => {
+            return Err(ResponseError::Shape {
+                path: format!("{group_path}.after_key"),
+                expected: "the key of the last group of a full page",
+                found: "nothing".to_string(),
+            });
+        }
+        _ => None,
+    };
+    Ok(Page { series, next })
+}
+
+/// A composite bucket's key `{field: value, …}` as the group's key, in `group_by` order.
+fn group_key(key: &Value, group_by: &[String], path: &str) -> Result<GroupKey, ResponseError> {
+    let mut labels = Vec::with_capacity(group_by.len());
+    for field_name in group_by {
+        let value_path = format!("{path}.key.{field_name}");
+        let value = match field(key, field_name, &value_path)? {
+            Value::String(text) => text.clone(),
+            Value::Number(number) => number.to_string(),
+            Value::Bool(flag) => flag.to_string(),
+            other => return Err(shape(&value_path, "a string or number", other)),
+        };
+        labels.push((field_name.clone(), value));
+    }
+    Ok(GroupKey(labels))
 }
 
 fn reject_partial(response: &Value) -> Result<(), ResponseError> {
@@ -104,49 +169,10 @@ fn reject_partial(response: &Value) -> Result<(), ResponseError> {
 
 struct Reader<'a> {
     metric: &'a Metric,
-    group_by: &'a [String],
     grid: TimeGrid,
 }
 
 impl Reader<'_> {
-    fn collect(
-        &self,
-        node: &Value,
-        path: &str,
-        depth: usize,
-        key: &mut Vec<(String, String)>,
-        out: &mut Vec<Series>,
-    ) -> Result<(), ResponseError> {
-        if depth == self.group_by.len() {
-            let series_path = format!("{path}.{SERIES_AGG}");
-            let histogram = field(node, SERIES_AGG, &series_path)?;
-            out.push(self.series(histogram, &series_path, GroupKey(key.clone()))?);
-            return Ok(());
-        }
-        let name = format!("{GROUP_AGG}_{depth}");
-        let group_path = format!("{path}.{name}");
-        let buckets = buckets(field(node, &name, &group_path)?, &group_path)?;
-        for (index, bucket) in buckets.iter().enumerate() {
-            let bucket_path = format!("{group_path}.buckets[{index}]");
-            let value = match field(bucket, "key", &bucket_path)? {
-                Value::String(text) => text.clone(),
-                Value::Number(number) => number.to_string(),
-                Value::Bool(flag) => flag.to_string(),
-                other => {
-                    return Err(shape(
-                        &format!("{bucket_path}.key"),
-                        "a string or number",
-                        other,
-                    ));
-                }
-            };
-            key.push((self.group_by[depth].clone(), value));
-            self.collect(bucket, &bucket_path, depth + 1, key, out)?;
-            key.pop();
-        }
-        Ok(())
-    }
-
     fn series(
         &self,
         histogram: &Value,

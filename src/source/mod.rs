@@ -1,12 +1,22 @@
 //! Sources of search results. A `Source` takes an index pattern and a search body and
-//! answers with Elasticsearch's response JSON; `embedded` is the in-process store.
-//! The Elasticsearch HTTP source arrives with its own issue.
+//! answers with Elasticsearch's response JSON: `elasticsearch` speaks HTTP to a cluster
+//! (Elasticsearch 7–9, OpenSearch 1–3), `embedded` is the in-process store.
 
+pub mod elasticsearch;
 pub mod embedded;
 
 use std::future::Future;
 
 use serde_json::Value;
+
+use crate::query::PlanLimits;
+
+/// One search: the index pattern and the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    pub index: String,
+    pub body: Value,
+}
 
 /// Something that answers Elasticsearch search requests.
 pub trait Source: Send + Sync {
@@ -16,9 +26,30 @@ pub trait Source: Send + Sync {
         index: &str,
         body: &Value,
     ) -> impl Future<Output = Result<Value, SourceError>> + Send;
+
+    /// Runs several searches, answering each on its own: one failing fails only itself.
+    /// Elasticsearch sends them in `_msearch` round trips; the default runs them in turn.
+    fn search_batch(
+        &self,
+        requests: &[SearchRequest],
+    ) -> impl Future<Output = Vec<Result<Value, SourceError>>> + Send {
+        async move {
+            let mut answers = Vec::with_capacity(requests.len());
+            for request in requests {
+                answers.push(self.search(&request.index, &request.body).await);
+            }
+            answers
+        }
+    }
+
+    /// What one search may ask of this source (its bucket budget).
+    fn limits(&self) -> impl Future<Output = Result<PlanLimits, SourceError>> + Send {
+        async { Ok(PlanLimits::default()) }
+    }
 }
 
-/// Why a search produced no usable answer.
+/// Why a search produced no usable answer. Messages carry the cluster's own reason and
+/// never a credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
     /// The search was understood and refused (HTTP 4xx/5xx with an Elasticsearch error).
@@ -31,4 +62,7 @@ pub enum SourceError {
     /// The source could not be reached or did not answer.
     #[error("source unavailable: {reason}")]
     Unavailable { reason: String },
+    /// The source answered, but is not something trendwatch can use.
+    #[error("unsupported source: {reason}")]
+    Unsupported { reason: String },
 }

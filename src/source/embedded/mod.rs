@@ -31,9 +31,16 @@ pub use ndjson::{LineError, Loaded, load_documents};
 pub use store::{DocumentError, EmbeddedStore, StoreBuilder};
 
 use super::{Source, SourceError};
+use crate::query::PlanLimits;
 
 impl Source for EmbeddedStore {
     async fn search(&self, index: &str, body: &Value) -> Result<Value, SourceError> {
         EmbeddedStore::search(self, index, body).map_err(SourceError::from)
+    }
+
+    async fn limits(&self) -> Result<PlanLimits, SourceError> {
+        Ok(PlanLimits {
+            max_buckets: self.max_buckets(),
+        })
     }
 }

@@ -197,6 +197,11 @@ pub struct EmbeddedStore {
 
 impl EmbeddedStore {
     /// Raises (or lowers) the most buckets one search may create, Elasticsearch's
+    /// The bucket budget of one search.
+    pub fn max_buckets(&self) -> usize {
+        self.max_buckets
+    }
+
     /// `search.max_buckets` (default 65,536).
     pub fn with_max_buckets(mut self, max_buckets: usize) -> Self {
         self.max_buckets = max_buckets;
