@@ -6,6 +6,7 @@ fn trendwatch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trendwatch"))
         .args(args)
         .env_remove("RUST_LOG")
+        .env_remove("ES_API_KEY")
         .output()
         .unwrap()
 }
@@ -20,7 +21,9 @@ fn valid_rules_exit_zero_and_say_what_was_checked() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
         stdout(&output),
-        "ok: 4 rules in 4 files are valid; notifier names checked against trendwatch.yaml\n"
+        "ok: 4 rules in 4 files are valid; notifier names checked against trendwatch.yaml; \
+         fields not checked (the config's `source.elasticsearch`: environment variable `ES_API_KEY` \
+         (needed by source.elasticsearch.auth.api_key) is not set)\n"
     );
 }
 
@@ -127,4 +130,88 @@ fn a_missing_path_is_reported_not_ignored() {
         "{}",
         stdout(&output)
     );
+}
+
+/// Serves a day of the demo fleet on loopback from a thread of its own; returns the URL.
+fn serve_demo_day() -> String {
+    use trendwatch::scenario::Fleet;
+    use trendwatch::source::embedded::{StoreBuilder, http};
+    let mut builder = StoreBuilder::new("@timestamp").unwrap();
+    Fleet {
+        days: 1,
+        ..Fleet::default()
+    }
+    .generate(|index, document| builder.add(index, &document).unwrap());
+    let store = std::sync::Arc::new(builder.finish().unwrap());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            http::serve(store, listener, std::future::pending())
+                .await
+                .unwrap();
+        });
+    });
+    url
+}
+
+#[test]
+fn validate_checks_fields_on_a_cluster() {
+    let url = serve_demo_day();
+    let output = trendwatch(&["validate", "rules", "--es", &url]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout(&output).ends_with(&format!("; fields checked on {url}\n")),
+        "{}",
+        stdout(&output)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("typo.yaml");
+    let text = std::fs::read_to_string("rules/api-memory-low.yaml")
+        .unwrap()
+        .replace(
+            "metric: min(system.memory.actual.free)",
+            "metric: min(system.memory.actual.fre)",
+        );
+    std::fs::write(&rule, text).unwrap();
+    let output = trendwatch(&["validate", rule.to_str().unwrap(), "--es", &url]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "field `system.memory.actual.fre` does not exist in indices matching `metricbeat-*`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("did you mean `system.memory.actual.free`?"),
+        "{text}"
+    );
+
+    // A cluster that cannot be asked: exit 3, and the rules are not called invalid.
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let output = Command::new(env!("CARGO_BIN_EXE_trendwatch"))
+        .args(["validate", "rules", "--es", &dead])
+        .env("TRENDWATCH_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: asking the cluster for the fields of `metricbeat-*`: source unavailable: no node answered"), "{stderr}");
 }

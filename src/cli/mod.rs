@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod demo_output;
+mod field_check;
 mod store;
 mod validate;
 
@@ -22,7 +23,8 @@ use clap::{Parser, Subcommand, ValueEnum};
                   Start with `trendwatch demo`, then write rules like those in rules/ and check them \
                   with `trendwatch validate`.\n\n\
                   This version evaluates rules on the embedded store (the demo), which `store serve` \
-                  also serves over HTTP; the Elasticsearch source, the `run` daemon and email/SMS \
+                  also serves over HTTP, and checks rules' fields on an Elasticsearch or OpenSearch \
+                  cluster (`validate --es URL`); `test-rule`, the `run` daemon and email/SMS \
                   delivery come next."
 )]
 pub struct Cli {
@@ -34,8 +36,13 @@ pub struct Cli {
 enum Command {
     /// Check rule files (and the engine config) without running anything.
     ///
-    /// Every problem is listed with file:line:col. Exit codes: 0 all valid, 1 a rule or the
-    /// config is invalid, 2 usage error.
+    /// Every problem is listed with file:line:col. With a cluster (--es, or an
+    /// `elasticsearch` source in the config) every field the rules name is also checked
+    /// with `_field_caps`: that it exists, aggregates where it is grouped by, is numeric
+    /// where it is averaged, is a date where it is the time field. Exit codes: 0 all valid,
+    /// 1 a rule or the config is invalid, 2 usage error, 3 the --es cluster could not be
+    /// asked. A cluster named only in the config is checked when it can be reached, and the
+    /// summary says when it could not.
     Validate {
         /// Rule files or directories (searched for *.yaml / *.yml). Default: the config's
         /// rules directories, or ./rules.
@@ -44,6 +51,13 @@ enum Command {
         /// ./trendwatch.yaml when it exists.
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Elasticsearch or OpenSearch node URL to check the rules' fields on (no
+        /// credentials in the URL: use the config's `auth` for a secured cluster).
+        #[arg(long, value_name = "URL", conflicts_with = "offline")]
+        es: Option<String>,
+        /// Do not contact the config's cluster (fields are then not checked).
+        #[arg(long)]
+        offline: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -138,15 +152,36 @@ enum Format {
     Json,
 }
 
+/// Log lines (retries, insecure TLS) go to stderr; `TRENDWATCH_LOG` sets the level or a
+/// filter such as `trendwatch=debug` (default `warn`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRENDWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let outcome = match cli.command {
         Command::Validate {
             paths,
             config,
+            es,
+            offline,
             format,
-        } => validate::run(&paths, config.as_deref(), format == Format::Json),
+        } => validate::run(
+            &paths,
+            config.as_deref(),
+            es.as_deref(),
+            offline,
+            format == Format::Json,
+        ),
         Command::Demo { rules } => demo_output::run(&rules),
         Command::Store(StoreCommand::Serve {
             data,

@@ -234,7 +234,7 @@ impl Transport {
             reason: format!(
                 "no node answered after {} attempt(s): {}",
                 failures.len(),
-                failures.join("; ")
+                summarize(&failures)
             ),
         })
     }
@@ -310,6 +310,25 @@ enum Failure {
     Timeout,
     /// Could not connect, or the connection broke: another node may do better.
     Connection(String),
+}
+
+/// The failures in order, each distinct one once, with how often it happened.
+fn summarize(failures: &[String]) -> String {
+    let mut distinct: Vec<(&str, usize)> = Vec::new();
+    for failure in failures {
+        match distinct.iter_mut().find(|(seen, _)| seen == failure) {
+            Some((_, count)) => *count += 1,
+            None => distinct.push((failure, 1)),
+        }
+    }
+    distinct
+        .iter()
+        .map(|(failure, count)| match count {
+            1 => (*failure).to_string(),
+            _ => format!("{failure} ({count} times)"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A header value marked sensitive, so no debug output of the request shows it.
