@@ -246,7 +246,12 @@ async fn a_429_is_retried_after_the_time_the_cluster_asks_for() {
     let source =
         ElasticsearchSource::with_pause(&settings(&[&server.uri()]), waits.clone()).unwrap();
     let body = json!({ "size": 0, "query": { "term": { "host.name": "api-1" } } });
-    let answer = source.search("metricbeat-*", &body).await.unwrap();
+    let answer = source
+        .search("metricbeat-*", &body)
+        .await
+        .unwrap()
+        .into_json()
+        .unwrap();
     assert!(answer["hits"].is_object());
     assert_eq!(waits.taken(), [Duration::from_secs(2)]);
     let sent = searches(&server).await;

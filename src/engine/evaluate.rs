@@ -4,12 +4,11 @@
 //! searches.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::judge::judge;
 use crate::analysis::Verdict;
 use crate::query::{
-    Page, PlanLimits, ResponseError, SearchPlan, Series, page_from_response, plan_page,
+    Answer, Page, PlanLimits, ResponseError, SearchPlan, Series, page_from_response, plan_page,
 };
 use crate::rules::Rule;
 use crate::source::{SearchRequest, Source, SourceError};
@@ -103,7 +102,7 @@ async fn finish<S: Source>(
     now: DateTime<Utc>,
     limits: PlanLimits,
     plan: SearchPlan,
-    first: &Value,
+    first: &Answer,
 ) -> Result<RuleEvaluation, EvaluationError> {
     let response_error = |source| EvaluationError::Response {
         rule: rule.name.clone(),

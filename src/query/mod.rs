@@ -1,10 +1,12 @@
 //! Query: plans a rule's one search request and reads every group's series out of the
 //! response. Knows the Elasticsearch request/response formats; does no I/O.
 
+mod answer;
 mod fields;
 mod plan;
 mod series;
 
+pub use answer::Answer;
 pub use fields::{FieldProblem, FieldUse, check_fields, fields_of};
 pub use plan::{
     MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, plan_page, plan_search, time_grid,

@@ -1,4 +1,4 @@
-//! Search response → one `Series` per group, on the plan's regular time grid: buckets with
+//! Search answer → one `Series` per group, on the plan's regular time grid: buckets with
 //! no data are `None` (counts are 0, never missing), and every shape error names the JSON
 //! path where the answer differed from what was asked for.
 
@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::answer::{Answer, GroupBucket, Histogram, Response, TimeBucket};
 use super::plan::{
     DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, SearchPlan, TimeGrid, VALUE_AGG,
 };
@@ -50,6 +51,8 @@ pub struct Series {
 /// The response did not have the shape the planned search asks for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
+    #[error("unexpected search response at `{path}`: {reason}")]
+    Malformed { path: String, reason: String },
     #[error(
         "the search answered with partial results ({reason}); refusing to judge incomplete data"
     )]
@@ -70,52 +73,56 @@ pub struct Page {
     pub next: Option<Value>,
 }
 
-/// Reads every group's series out of a response to `plan_search`, ignoring further pages.
+/// Reads every group's series out of an answer to `plan_search`, ignoring further pages.
 pub fn series_from_response(
-    response: &Value,
+    answer: &Answer,
     metric: &Metric,
     group_by: &[String],
     plan: &SearchPlan,
 ) -> Result<Vec<Series>, ResponseError> {
-    page_from_response(response, metric, group_by, plan).map(|page| page.series)
+    page_from_response(answer, metric, group_by, plan).map(|page| page.series)
 }
 
-/// Reads one page of series out of a response to `plan_page`, with where the next page
+/// Reads one page of series out of an answer to `plan_page`, with where the next page
 /// starts.
 pub fn page_from_response(
-    response: &Value,
+    answer: &Answer,
     metric: &Metric,
     group_by: &[String],
     plan: &SearchPlan,
 ) -> Result<Page, ResponseError> {
-    reject_partial(response)?;
-    let aggregations = field(response, "aggregations", "aggregations")?;
+    let response: Response = answer
+        .read()
+        .map_err(|(path, reason)| ResponseError::Malformed { path, reason })?;
+    reject_partial(&response)?;
+    let aggregations = response
+        .aggregations
+        .ok_or_else(|| missing("aggregations"))?;
     let reader = Reader {
         metric,
         grid: plan.grid,
     };
     if group_by.is_empty() {
         let path = format!("aggregations.{SERIES_AGG}");
-        let histogram = field(aggregations, SERIES_AGG, &path)?;
+        let histogram = aggregations.series.ok_or_else(|| missing(&path))?;
         return Ok(Page {
-            series: vec![reader.series(histogram, &path, GroupKey::default())?],
+            series: vec![reader.series(&histogram, &path, GroupKey::default())?],
             next: None,
         });
     }
     let group_path = format!("aggregations.{GROUP_AGG}");
-    let composite = field(aggregations, GROUP_AGG, &group_path)?;
-    let buckets = buckets(composite, &group_path)?;
-    let mut series = Vec::with_capacity(buckets.len());
-    for (index, bucket) in buckets.iter().enumerate() {
+    let composite = aggregations.group.ok_or_else(|| missing(&group_path))?;
+    let mut series = Vec::with_capacity(composite.buckets.len());
+    for (index, bucket) in composite.buckets.iter().enumerate() {
         let bucket_path = format!("{group_path}.buckets[{index}]");
-        let key = group_key(field(bucket, "key", &bucket_path)?, group_by, &bucket_path)?;
-        let histogram_path = format!("{bucket_path}.{SERIES_AGG}");
-        let histogram = field(bucket, SERIES_AGG, &histogram_path)?;
-        series.push(reader.series(histogram, &histogram_path, key)?);
+        let key = group_key(bucket, group_by, &bucket_path)?;
+        series.push(reader.series(&bucket.series, &format!("{bucket_path}.{SERIES_AGG}"), key)?);
     }
-    let full = plan.page_size.is_some_and(|size| buckets.len() >= size);
-    let next = match composite.get("after_key") {
-        Some(after) if full => Some(after.clone()),
+    let full = plan
+        .page_size
+        .is_some_and(|size| composite.buckets.len() >= size);
+    let next = match composite.after_key {
+        Some(after) if full => Some(after),
         None if full => {
             return Err(ResponseError::Shape {
                 path: format!("{group_path}.after_key"),
@@ -129,42 +136,45 @@ pub fn page_from_response(
 }
 
 /// A composite bucket's key `{field: value, …}` as the group's key, in `group_by` order.
-fn group_key(key: &Value, group_by: &[String], path: &str) -> Result<GroupKey, ResponseError> {
+fn group_key(
+    bucket: &GroupBucket,
+    group_by: &[String],
+    path: &str,
+) -> Result<GroupKey, ResponseError> {
     let mut labels = Vec::with_capacity(group_by.len());
     for field_name in group_by {
         let value_path = format!("{path}.key.{field_name}");
-        let value = match field(key, field_name, &value_path)? {
-            Value::String(text) => text.clone(),
-            Value::Number(number) => number.to_string(),
-            Value::Bool(flag) => flag.to_string(),
-            other => return Err(shape(&value_path, "a string or number", other)),
+        let value = match bucket.key.get(field_name) {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(number)) => number.to_string(),
+            Some(Value::Bool(flag)) => flag.to_string(),
+            Some(other) => return Err(shape(&value_path, "a string or number", other)),
+            None => return Err(missing(&value_path)),
         };
         labels.push((field_name.clone(), value));
     }
     Ok(GroupKey(labels))
 }
 
-fn reject_partial(response: &Value) -> Result<(), ResponseError> {
-    if response.get("timed_out").and_then(Value::as_bool) == Some(true) {
+fn reject_partial(response: &Response) -> Result<(), ResponseError> {
+    if response.timed_out {
         return Err(ResponseError::Partial {
             reason: "the search timed out".to_string(),
         });
     }
-    let failed = response
-        .pointer("/_shards/failed")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    if failed > 0 {
-        let reason = response
-            .pointer("/_shards/failures/0/reason/reason")
-            .and_then(Value::as_str)
-            .map_or_else(
-                || format!("{failed} shard(s) failed"),
-                |r| format!("{failed} shard(s) failed: {r}"),
-            );
-        return Err(ResponseError::Partial { reason });
-    }
-    Ok(())
+    let Some(shards) = response.shards.as_ref().filter(|s| s.failed > 0) else {
+        return Ok(());
+    };
+    let first = shards
+        .failures
+        .first()
+        .and_then(|failure| failure.reason.as_ref())
+        .and_then(|cause| cause.reason.clone().or_else(|| cause.kind.clone()));
+    let reason = match first {
+        Some(reason) => format!("{} shard(s) failed: {reason}", shards.failed),
+        None => format!("{} shard(s) failed", shards.failed),
+    };
+    Err(ResponseError::Partial { reason })
 }
 
 struct Reader<'a> {
@@ -175,7 +185,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn series(
         &self,
-        histogram: &Value,
+        histogram: &Histogram,
         path: &str,
         group: GroupKey,
     ) -> Result<Series, ResponseError> {
@@ -185,29 +195,11 @@ impl Reader<'_> {
         if self.metric.is_count() {
             values.fill(Some(0.0));
         }
-        for (index, bucket) in buckets(histogram, path)?.iter().enumerate() {
-            let bucket_path = format!("{path}.buckets[{index}]");
-            let timestamp = field(bucket, "key", &bucket_path)?;
-            let timestamp = timestamp
-                .as_i64()
-                .or_else(|| {
-                    timestamp
-                        .as_f64()
-                        .filter(|t| t.fract() == 0.0)
-                        .map(|t| t as i64)
-                })
-                .ok_or_else(|| {
-                    shape(
-                        &format!("{bucket_path}.key"),
-                        "an epoch-millisecond timestamp",
-                        timestamp,
-                    )
-                })?;
-            let Some(slot) = self.grid.index_of(timestamp) else {
+        for (index, bucket) in histogram.buckets.iter().enumerate() {
+            let Some(slot) = self.grid.index_of(bucket.key.0) else {
                 continue;
             };
-            let doc_count = count(bucket, &bucket_path)?;
-            let (value, volume) = self.bucket_value(bucket, &bucket_path, doc_count)?;
+            let (value, volume) = self.bucket_value(bucket, path, index)?;
             values[slot] = value;
             counts[slot] = volume;
         }
@@ -221,53 +213,48 @@ impl Reader<'_> {
 
     fn bucket_value(
         &self,
-        bucket: &Value,
+        bucket: &TimeBucket,
         path: &str,
-        doc_count: u64,
+        index: usize,
     ) -> Result<(Option<f64>, u64), ResponseError> {
-        let value_path = format!("{path}.{VALUE_AGG}");
+        let at = |name: &str| format!("{path}.buckets[{index}].{name}");
+        let doc_count = bucket.doc_count;
         Ok(match self.metric {
             Metric::Count => (Some(doc_count as f64), doc_count),
             Metric::Field { .. } => {
-                let value = field(bucket, VALUE_AGG, &value_path)?;
-                (
-                    number_or_null(
-                        field(value, "value", &value_path)?,
-                        &format!("{value_path}.value"),
-                    )?,
-                    doc_count,
-                )
+                let value = bucket
+                    .value
+                    .as_ref()
+                    .ok_or_else(|| missing(&at(VALUE_AGG)))?;
+                (value.value.filter(|v| v.is_finite()), doc_count)
             }
             Metric::Percentile { .. } => {
-                let values = field(
-                    field(bucket, VALUE_AGG, &value_path)?,
-                    "values",
-                    &value_path,
-                )?;
-                let object = values
-                    .as_object()
-                    .ok_or_else(|| shape(&format!("{value_path}.values"), "an object", values))?;
-                let first = object.values().next().unwrap_or(&Value::Null);
-                (
-                    number_or_null(first, &format!("{value_path}.values"))?,
-                    doc_count,
-                )
+                let value = bucket
+                    .value
+                    .as_ref()
+                    .ok_or_else(|| missing(&at(VALUE_AGG)))?;
+                let values = value
+                    .values
+                    .as_ref()
+                    .ok_or_else(|| missing(&at(&format!("{VALUE_AGG}.values"))))?;
+                let first = values.values().next().copied().flatten();
+                (first.filter(|v| v.is_finite()), doc_count)
             }
             Metric::Ratio { denominator, .. } => {
-                let numerator = count(
-                    field(bucket, NUMERATOR_AGG, &format!("{path}.{NUMERATOR_AGG}"))?,
-                    &format!("{path}.{NUMERATOR_AGG}"),
-                )?;
+                let numerator = bucket
+                    .numerator
+                    .as_ref()
+                    .ok_or_else(|| missing(&at(NUMERATOR_AGG)))?
+                    .doc_count;
                 let total = match denominator {
                     None => doc_count,
-                    Some(_) => count(
-                        field(
-                            bucket,
-                            DENOMINATOR_AGG,
-                            &format!("{path}.{DENOMINATOR_AGG}"),
-                        )?,
-                        &format!("{path}.{DENOMINATOR_AGG}"),
-                    )?,
+                    Some(_) => {
+                        bucket
+                            .denominator
+                            .as_ref()
+                            .ok_or_else(|| missing(&at(DENOMINATOR_AGG)))?
+                            .doc_count
+                    }
                 };
                 let ratio = (total > 0).then(|| numerator as f64 / total as f64);
                 (ratio, total)
@@ -276,33 +263,11 @@ impl Reader<'_> {
     }
 }
 
-fn field<'v>(node: &'v Value, name: &str, path: &str) -> Result<&'v Value, ResponseError> {
-    node.get(name).ok_or_else(|| ResponseError::Shape {
+fn missing(path: &str) -> ResponseError {
+    ResponseError::Shape {
         path: path.to_string(),
         expected: "the aggregation the search asked for",
         found: "nothing".to_string(),
-    })
-}
-
-fn buckets<'v>(node: &'v Value, path: &str) -> Result<&'v Vec<Value>, ResponseError> {
-    let buckets = field(node, "buckets", &format!("{path}.buckets"))?;
-    buckets
-        .as_array()
-        .ok_or_else(|| shape(&format!("{path}.buckets"), "an array of buckets", buckets))
-}
-
-fn count(bucket: &Value, path: &str) -> Result<u64, ResponseError> {
-    let doc_count = field(bucket, "doc_count", &format!("{path}.doc_count"))?;
-    doc_count
-        .as_u64()
-        .ok_or_else(|| shape(&format!("{path}.doc_count"), "a document count", doc_count))
-}
-
-fn number_or_null(value: &Value, path: &str) -> Result<Option<f64>, ResponseError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Number(number) => Ok(number.as_f64().filter(|v| v.is_finite())),
-        other => Err(shape(path, "a number or null", other)),
     }
 }
 
@@ -316,5 +281,81 @@ fn shape(path: &str, expected: &'static str, found: &Value) -> ResponseError {
         path: path.to_string(),
         expected,
         found,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{ValidationContext, parse_rules};
+    use chrono::{DateTime, Utc};
+    use serde_json::json;
+
+    fn plan() -> (crate::rules::Rule, SearchPlan) {
+        let text = "name: r\nindex: m\ngroup_by: host.name\nmetric: avg(free)\nbucket: 1m\nevery: 1m\nlookback: 3m\ncondition: { threshold: { below: 1 } }\nnotify: [ops]\n";
+        let (mut rules, problems) = parse_rules(
+            std::path::Path::new("r.yaml"),
+            text,
+            &ValidationContext::default(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let rule = rules.remove(0);
+        let now: DateTime<Utc> = "2026-11-20T10:03:30Z".parse().unwrap();
+        let plan = super::super::plan_search(&rule, now);
+        (rule, plan)
+    }
+
+    /// The same answer read from bytes and from a JSON tree gives the same series; an
+    /// answer of the wrong shape names the path where it went wrong.
+    #[test]
+    fn bytes_and_trees_read_alike_and_errors_name_the_path() {
+        let (rule, plan) = plan();
+        let start = plan.grid.start_ms;
+        let answer = json!({ "timed_out": false, "_shards": { "total": 1, "successful": 1, "failed": 0 }, "aggregations": { "group": { "after_key": { "host.name": "a" }, "buckets": [
+            { "key": { "host.name": "a" }, "doc_count": 2, "series": { "buckets": [
+                { "key_as_string": "x", "key": start, "doc_count": 1, "value": { "value": 5.0 } },
+                { "key": (start + 60_000) as f64, "doc_count": 0, "value": { "value": null } },
+                { "key": start + 120_000, "doc_count": 1, "value": { "value": 7.5 } }
+            ] } }
+        ] } } });
+        let from_bytes = page_from_response(
+            &Answer::Bytes(answer.to_string().into_bytes()),
+            &rule.metric,
+            &rule.group_by,
+            &plan,
+        )
+        .unwrap();
+        let from_tree = page_from_response(
+            &Answer::Json(answer.clone()),
+            &rule.metric,
+            &rule.group_by,
+            &plan,
+        )
+        .unwrap();
+        assert_eq!(from_bytes, from_tree);
+        assert_eq!(from_bytes.series[0].values, [Some(5.0), None, Some(7.5)]);
+        assert_eq!(from_bytes.next, None, "a page that is not full is the last");
+
+        let mut broken = answer;
+        broken["aggregations"]["group"]["buckets"][0]["series"]["buckets"][1]["doc_count"] =
+            json!("many");
+        let error = page_from_response(
+            &Answer::Bytes(broken.to_string().into_bytes()),
+            &rule.metric,
+            &rule.group_by,
+            &plan,
+        )
+        .unwrap_err();
+        let ResponseError::Malformed { path, reason } = error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(
+            path,
+            "aggregations.group.buckets[0].series.buckets[1].doc_count"
+        );
+        assert!(
+            reason.starts_with("invalid type: string \"many\", expected u64"),
+            "{reason}"
+        );
     }
 }

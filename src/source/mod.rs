@@ -9,7 +9,7 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use crate::query::PlanLimits;
+use crate::query::{Answer, PlanLimits};
 
 /// One search: the index pattern and the body.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,19 +20,19 @@ pub struct SearchRequest {
 
 /// Something that answers Elasticsearch search requests.
 pub trait Source: Send + Sync {
-    /// Runs one search, returning the response body exactly as Elasticsearch shapes it.
+    /// Runs one search, returning the answer exactly as Elasticsearch shapes it.
     fn search(
         &self,
         index: &str,
         body: &Value,
-    ) -> impl Future<Output = Result<Value, SourceError>> + Send;
+    ) -> impl Future<Output = Result<Answer, SourceError>> + Send;
 
     /// Runs several searches, answering each on its own: one failing fails only itself.
     /// Elasticsearch sends them in `_msearch` round trips; the default runs them in turn.
     fn search_batch(
         &self,
         requests: &[SearchRequest],
-    ) -> impl Future<Output = Vec<Result<Value, SourceError>>> + Send {
+    ) -> impl Future<Output = Vec<Result<Answer, SourceError>>> + Send {
         async move {
             let mut answers = Vec::with_capacity(requests.len());
             for request in requests {

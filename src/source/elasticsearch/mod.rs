@@ -31,7 +31,7 @@ pub use settings::{Credentials, Hidden, Settings, SettingsError, cloud_id_url, p
 pub use transport::{Pause, Sleep, install_crypto_provider};
 
 use super::{SearchRequest, Source, SourceError};
-use crate::query::PlanLimits;
+use crate::query::{Answer, PlanLimits};
 use transport::{Payload, Transport};
 
 /// A cluster, reached over HTTP.
@@ -92,7 +92,7 @@ impl ElasticsearchSource {
 }
 
 impl Source for ElasticsearchSource {
-    async fn search(&self, index: &str, body: &Value) -> Result<Value, SourceError> {
+    async fn search(&self, index: &str, body: &Value) -> Result<Answer, SourceError> {
         let product = self.product().await?;
         let body = product.adapt(body);
         let cache = if cacheable(&body) {
@@ -105,10 +105,10 @@ impl Source for ElasticsearchSource {
             .transport
             .send(Method::POST, &path, Payload::Json(&body))
             .await?;
-        success_json(&answer)
+        success_body(answer).map(Answer::Bytes)
     }
 
-    async fn search_batch(&self, requests: &[SearchRequest]) -> Vec<Result<Value, SourceError>> {
+    async fn search_batch(&self, requests: &[SearchRequest]) -> Vec<Result<Answer, SourceError>> {
         let product = match self.product().await {
             Ok(product) => product,
             Err(error) => return vec![Err(error); requests.len()],
@@ -128,9 +128,9 @@ impl Source for ElasticsearchSource {
                 .transport
                 .send(Method::POST, "/_msearch", Payload::NdJson(&text))
                 .await
-                .and_then(|answer| success_json(&answer));
+                .and_then(success_body);
             match answer {
-                Ok(answer) => answers.extend(msearch::split(&answer, chunk.len())),
+                Ok(bytes) => answers.extend(msearch::split(&bytes, chunk.len())),
                 Err(error) => answers.extend(std::iter::repeat_n(Err(error), chunk.len())),
             }
         }
@@ -143,6 +143,14 @@ impl Source for ElasticsearchSource {
             max_buckets: self.max_buckets.unwrap_or(product.default_max_buckets()),
         })
     }
+}
+
+/// The body of a successful answer, unparsed, or the cluster's error.
+fn success_body(answer: transport::Answer) -> Result<Vec<u8>, SourceError> {
+    if !(200..300).contains(&answer.status) {
+        return Err(errors::rejection(answer.status, &answer.body, &answer.node));
+    }
+    Ok(answer.body)
 }
 
 /// The JSON of a successful answer, or the cluster's error.

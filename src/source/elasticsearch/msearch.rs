@@ -2,9 +2,12 @@
 //! (`{"index": …}`) and a body line per search; the answer's `responses` holds one search
 //! answer or one error per search, in order, so one failing search fails only itself.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::errors;
+use crate::query::Answer;
 use crate::source::{SearchRequest, SourceError};
 
 /// The NDJSON body for `requests`; `cacheable[i]` adds `request_cache: true` to a header.
@@ -23,46 +26,66 @@ pub fn body(requests: &[(&SearchRequest, Value, bool)]) -> String {
     text
 }
 
-/// Splits an `_msearch` answer into one result per search sent.
-pub fn split(answer: &Value, sent: usize) -> Vec<Result<Value, SourceError>> {
-    let Some(responses) = answer.get("responses").and_then(Value::as_array) else {
-        let error = SourceError::Unavailable {
-            reason: "the `_msearch` answer has no `responses` array".to_string(),
-        };
-        return vec![Err(error); sent];
+#[derive(Deserialize)]
+struct Responses<'a> {
+    #[serde(borrow)]
+    responses: Vec<&'a RawValue>,
+}
+
+/// What marks an item as failed; everything else in it is skipped.
+#[derive(Deserialize)]
+struct ItemError {
+    error: Option<Value>,
+    status: Option<u16>,
+}
+
+/// Splits an `_msearch` answer into one result per search sent, each search's answer kept
+/// as its own bytes for the series reader.
+pub fn split(answer: &[u8], sent: usize) -> Vec<Result<Answer, SourceError>> {
+    let unusable = |reason: String| vec![Err(SourceError::Unavailable { reason }); sent];
+    let responses = match serde_json::from_slice::<Responses<'_>>(answer) {
+        Ok(parsed) => parsed.responses,
+        Err(error) => {
+            return unusable(format!(
+                "the `_msearch` answer is not a `responses` array ({error})"
+            ));
+        }
     };
     if responses.len() != sent {
-        let error = SourceError::Unavailable {
-            reason: format!(
-                "`_msearch` answered {} searches out of {sent}",
-                responses.len()
-            ),
-        };
-        return vec![Err(error); sent];
+        return unusable(format!(
+            "`_msearch` answered {} searches out of {sent}",
+            responses.len()
+        ));
     }
     responses
-        .iter()
-        .map(|item| match item.get("error") {
-            Some(error) => {
-                let status = item
-                    .get("status")
-                    .and_then(Value::as_u64)
-                    .and_then(|s| u16::try_from(s).ok())
-                    .unwrap_or(500);
-                Err(SourceError::Rejected {
+        .into_iter()
+        .map(|item| {
+            let text = item.get();
+            match serde_json::from_str::<ItemError>(text) {
+                Ok(ItemError {
+                    error: Some(error),
                     status,
-                    kind: error
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .unwrap_or("error")
-                        .to_string(),
-                    reason: match error {
-                        Value::String(message) => message.clone(),
-                        other => errors::reason_of(other),
-                    },
-                })
+                }) => Err(rejected(&error, status)),
+                Ok(_) => Ok(Answer::Bytes(text.as_bytes().to_vec())),
+                Err(error) => Err(SourceError::Unavailable {
+                    reason: format!("an `_msearch` item is not a search answer ({error})"),
+                }),
             }
-            None => Ok(item.clone()),
         })
         .collect()
+}
+
+fn rejected(error: &Value, status: Option<u16>) -> SourceError {
+    SourceError::Rejected {
+        status: status.unwrap_or(500),
+        kind: error
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("error")
+            .to_string(),
+        reason: match error {
+            Value::String(message) => message.clone(),
+            other => errors::reason_of(other),
+        },
+    }
 }

@@ -31,11 +31,13 @@ pub use ndjson::{LineError, Loaded, load_documents};
 pub use store::{DocumentError, EmbeddedStore, StoreBuilder};
 
 use super::{Source, SourceError};
-use crate::query::PlanLimits;
+use crate::query::{Answer, PlanLimits};
 
 impl Source for EmbeddedStore {
-    async fn search(&self, index: &str, body: &Value) -> Result<Value, SourceError> {
-        EmbeddedStore::search(self, index, body).map_err(SourceError::from)
+    async fn search(&self, index: &str, body: &Value) -> Result<Answer, SourceError> {
+        EmbeddedStore::search(self, index, body)
+            .map(Answer::Json)
+            .map_err(SourceError::from)
     }
 
     async fn limits(&self) -> Result<PlanLimits, SourceError> {

@@ -1,0 +1,163 @@
+//! One evaluation cycle's client-side work for 1,000 rules, each grouping 50 hosts over
+//! 288 five-minute buckets: planning every search, and reading every answer (the response
+//! bytes as the cluster sends them) into series. The cluster's own time is not counted.
+//! Target (issue "Elasticsearch source"): under 50 ms per cycle on one core.
+//!
+//! The baseline, in the same process, is parsing the same bytes into a `serde_json::Value`
+//! and nothing else: the floor for any reader that goes through a JSON tree.
+//!
+//! The answer is computed once by the embedded store from one document per host and
+//! bucket, so its shape is exactly what the planner asked for.
+//!
+//! Run: `cargo bench --bench planner`.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use divan::{Bencher, black_box};
+use serde_json::{Value, json};
+use trendwatch::query::{Answer, PlanLimits, page_from_response, plan_page};
+use trendwatch::rules::{Rule, ValidationContext, parse_rules};
+use trendwatch::source::embedded::StoreBuilder;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const RULES: usize = 1_000;
+const HOSTS: usize = 50;
+const BUCKETS: i64 = 288;
+const BUCKET_MS: i64 = 300_000;
+
+const RULE: &str = "name: memory-trend\nindex: metricbeat-*\nfilter:\n  - term: { metricset.name: memory }\ngroup_by: host.name\nmetric: avg(system.memory.actual.free)\nbucket: 5m\nevery: 5m\nlookback: 24h\ncondition: { trend: { direction: down } }\nnotify: [ops]\n";
+
+fn main() {
+    let (_, bytes) = &*ANSWER;
+    eprintln!(
+        "one answer: {} bytes; a cycle reads {:.0} MB",
+        bytes.len(),
+        (bytes.len() * RULES) as f64 / 1e6
+    );
+    divan::main();
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-11-20T00:00:10Z".parse().expect("time")
+}
+
+fn rule() -> Rule {
+    let (mut rules, problems) =
+        parse_rules(Path::new("bench.yaml"), RULE, &ValidationContext::default());
+    assert!(problems.is_empty(), "{problems:?}");
+    rules.remove(0)
+}
+
+/// 1,000 rules that differ by name (as a real rule set differs by everything).
+static RULE_SET: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    (0..RULES)
+        .map(|i| Rule {
+            name: format!("memory-trend-{i}"),
+            ..rule()
+        })
+        .collect()
+});
+
+/// The store's answer to the rule's search, as bytes on the wire.
+static ANSWER: LazyLock<(Rule, Vec<u8>)> = LazyLock::new(|| {
+    let rule = rule();
+    let plan = plan_page(
+        &rule,
+        now(),
+        PlanLimits {
+            max_buckets: 1_000_000,
+        },
+        None,
+    );
+    let mut builder = StoreBuilder::new("@timestamp").expect("builder");
+    for host in 0..HOSTS {
+        for bucket in 0..BUCKETS {
+            let at = plan.grid.start_ms + bucket * BUCKET_MS + 1_000;
+            let document = json!({
+                "@timestamp": at,
+                "host": { "name": format!("api-{host:02}") },
+                "metricset": { "name": "memory" },
+                "system": { "memory": { "actual": { "free": 1.6e9 - (bucket as f64) * 1.3e6 + host as f64 } } }
+            });
+            builder
+                .add("metricbeat-2026.11.19", &document)
+                .expect("document");
+        }
+    }
+    let store = builder.finish().expect("store").with_max_buckets(1_000_000);
+    let answer = store.search(&plan.index, &plan.body).expect("search");
+    (rule, serde_json::to_vec(&answer).expect("json"))
+});
+
+fn limits() -> PlanLimits {
+    PlanLimits {
+        max_buckets: 1_000_000,
+    }
+}
+
+#[divan::bench(sample_count = 20)]
+fn plan_1000_rules() -> usize {
+    RULE_SET
+        .iter()
+        .map(|rule| {
+            plan_page(black_box(rule), now(), limits(), None)
+                .body
+                .as_object()
+                .map_or(0, |o| o.len())
+        })
+        .sum()
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn read_1000_answers(bencher: Bencher) {
+    let (rule, bytes) = &*ANSWER;
+    let plan = plan_page(rule, now(), limits(), None);
+    let answer = Answer::Bytes(bytes.clone());
+    bencher.bench_local(|| {
+        let mut series = 0;
+        for _ in 0..RULES {
+            series += page_from_response(black_box(&answer), &rule.metric, &rule.group_by, &plan)
+                .expect("page")
+                .series
+                .len();
+        }
+        assert_eq!(series, RULES * HOSTS);
+        series
+    });
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn cycle_plan_and_read_1000_rules(bencher: Bencher) {
+    let (_, bytes) = &*ANSWER;
+    let answer = Answer::Bytes(bytes.clone());
+    bencher.bench_local(|| {
+        let mut series = 0;
+        for rule in RULE_SET.iter() {
+            let plan = plan_page(rule, now(), limits(), None);
+            series += page_from_response(black_box(&answer), &rule.metric, &rule.group_by, &plan)
+                .expect("page")
+                .series
+                .len();
+        }
+        series
+    });
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn baseline_json_tree_only(bencher: Bencher) {
+    let (_, bytes) = &*ANSWER;
+    bencher.bench_local(|| {
+        (0..RULES)
+            .map(|_| {
+                serde_json::from_slice::<Value>(black_box(bytes))
+                    .expect("json")
+                    .as_object()
+                    .map_or(0, |o| o.len())
+            })
+            .sum::<usize>()
+    });
+}
