@@ -628,3 +628,29 @@ async fn secrets_never_reach_errors_or_logs() {
         );
     }
 }
+
+#[test]
+fn unusable_tls_files_are_named_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::for_url("https://es:9200").unwrap();
+    settings.ca_file = Some(dir.path().join("missing.pem"));
+    let error = ElasticsearchSource::new(&settings).unwrap_err().to_string();
+    assert!(
+        error.contains("cannot read `ca_file`") && error.contains("missing.pem"),
+        "{error}"
+    );
+
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    settings.ca_file = Some(garbage.clone());
+    let error = ElasticsearchSource::new(&settings).unwrap_err().to_string();
+    assert!(error.contains("holds no PEM certificate"), "{error}");
+
+    settings.ca_file = None;
+    settings.client_identity = Some((garbage.clone(), garbage));
+    let error = ElasticsearchSource::new(&settings).unwrap_err().to_string();
+    assert!(
+        error.contains("are not a PEM certificate and its private key"),
+        "{error}"
+    );
+}

@@ -199,10 +199,15 @@ pub async fn run_demo(fleet: &Fleet, rules: &[Rule], mut out: SharedWriter) -> R
         }
     }
     runs.sort();
-    for (at, index) in runs {
-        let run = engine.run_rule(&rules[index], at).await;
-        report.evaluations += 1;
-        record(&mut report, &run, &mut out)?;
+    // Rules due at the same instant are evaluated together, as the daemon will: their
+    // searches would share one `_msearch` round trip on a cluster.
+    for due in runs.chunk_by(|a, b| a.0 == b.0) {
+        let at = due[0].0;
+        let batch: Vec<&Rule> = due.iter().map(|(_, index)| &rules[*index]).collect();
+        for run in engine.run_rules(&batch, at).await {
+            report.evaluations += 1;
+            record(&mut report, &run, &mut out)?;
+        }
     }
     Ok(report)
 }

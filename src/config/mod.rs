@@ -346,4 +346,34 @@ mod tests {
             "notifier `sms`: `555-0101` is not a phone number in E.164 form such as `+15551234567`"
         );
     }
+
+    #[test]
+    fn cluster_connections_are_checked_before_use() {
+        let problems = |source: &str| -> Vec<String> {
+            match parse(&format!("source:\n  elasticsearch:\n{source}")) {
+                Ok(_) => Vec::new(),
+                Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+            }
+        };
+        assert_eq!(
+            problems("    auth: { bearer: { token: '${T}' } }\n"),
+            [
+                "`source.elasticsearch` names no node: set `urls` (e.g. `[https://localhost:9200]`) or `cloud_id`"
+            ]
+        );
+        assert_eq!(
+            problems("    urls: [https://a:9200]\n    cloud_id: 'x:eHl6JGFiYyRkZWY='\n"),
+            ["`source.elasticsearch` sets both `urls` and `cloud_id`; keep one"]
+        );
+        assert_eq!(
+            problems("    urls: [https://a:9200]\n    client_cert: c.pem\n"),
+            ["`source.elasticsearch`: `client_cert` and `client_key` go together; set both"]
+        );
+        let shown = problems("    urls: ['https://elastic:hunter2@a:9200']\n");
+        assert!(
+            shown[0].contains("must not carry credentials") && !shown[0].contains("hunter2"),
+            "{shown:?}"
+        );
+        assert!(problems("    cloud_id: 'x:eHl6JGFiYyRkZWY='\n    retries: 5\n").is_empty());
+    }
 }

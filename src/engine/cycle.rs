@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::evaluate::{EvaluationError, RuleEvaluation, evaluate_rule};
+use super::evaluate::{EvaluationError, RuleEvaluation, evaluate_rules};
 use crate::alerts::{AlertBook, AlertKey, Event, LifecycleSettings, step};
 use crate::analysis::Verdict;
 use crate::notify::template::{TemplateContext, render_annotations};
@@ -65,33 +65,70 @@ impl<S: Source> Engine<S> {
     /// Evaluates `rule` at `now` and acts on the result. A failed evaluation changes no
     /// alert: it is reported, and the next run tries again.
     pub async fn run_rule(&mut self, rule: &Rule, now: DateTime<Utc>) -> RuleRun {
-        let evaluation = evaluate_rule(rule, &self.source, now).await;
-        let mut activity = Vec::new();
-        if let Ok(evaluation) = &evaluation {
-            let settings = LifecycleSettings::of(rule);
-            for group in &evaluation.groups {
-                let key = AlertKey {
+        let mut runs = self.run_rules(&[rule], now).await;
+        match runs.pop() {
+            Some(run) => run,
+            None => RuleRun {
+                rule: rule.name.clone(),
+                at: now,
+                evaluation: Err(EvaluationError::Source {
                     rule: rule.name.clone(),
-                    group: group.series.group.0.clone(),
-                };
-                let (state, event) = step(
-                    self.alerts.state(&key),
-                    group.verdict.status,
-                    now.timestamp_millis(),
-                    settings,
-                );
-                self.alerts.set(key.clone(), state);
-                if let Some(event) = event {
-                    activity.push(self.act(rule, key, event, &group.verdict, now).await);
-                }
+                    source: crate::source::SourceError::Unavailable {
+                        reason: "no answer for the rule's search".to_string(),
+                    },
+                }),
+                activity: Vec::new(),
+            },
+        }
+    }
+
+    /// Evaluates rules due at the same instant together — their searches share round trips
+    /// (`_msearch` on Elasticsearch) — then acts on each result in turn. One rule's failed
+    /// search fails only that rule.
+    pub async fn run_rules(&mut self, rules: &[&Rule], now: DateTime<Utc>) -> Vec<RuleRun> {
+        let evaluations = evaluate_rules(rules, &self.source, now).await;
+        let mut runs = Vec::with_capacity(rules.len());
+        for (rule, evaluation) in rules.iter().zip(evaluations) {
+            let activity = match &evaluation {
+                Ok(evaluation) => self.step_alerts(rule, evaluation, now).await,
+                Err(_) => Vec::new(),
+            };
+            runs.push(RuleRun {
+                rule: rule.name.clone(),
+                at: now,
+                evaluation,
+                activity,
+            });
+        }
+        runs
+    }
+
+    /// Steps every group's alert through its lifecycle and acts on what that asks for.
+    async fn step_alerts(
+        &mut self,
+        rule: &Rule,
+        evaluation: &RuleEvaluation,
+        now: DateTime<Utc>,
+    ) -> Vec<AlertActivity> {
+        let settings = LifecycleSettings::of(rule);
+        let mut activity = Vec::new();
+        for group in &evaluation.groups {
+            let key = AlertKey {
+                rule: rule.name.clone(),
+                group: group.series.group.0.clone(),
+            };
+            let (state, event) = step(
+                self.alerts.state(&key),
+                group.verdict.status,
+                now.timestamp_millis(),
+                settings,
+            );
+            self.alerts.set(key.clone(), state);
+            if let Some(event) = event {
+                activity.push(self.act(rule, key, event, &group.verdict, now).await);
             }
         }
-        RuleRun {
-            rule: rule.name.clone(),
-            at: now,
-            evaluation,
-            activity,
-        }
+        activity
     }
 
     async fn act(
