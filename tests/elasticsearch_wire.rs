@@ -136,6 +136,12 @@ async fn cluster(store: Arc<EmbeddedStore>) -> MockServer {
     server
 }
 
+/// The URL of a loopback port nothing listens on.
+fn dead_node() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
 fn settings(nodes: &[&str]) -> Settings {
     let mut settings = Settings::for_url(nodes[0]).unwrap();
     for node in &nodes[1..] {
@@ -328,10 +334,7 @@ async fn a_503_is_retried_with_growing_jittered_backoff_then_given_up() {
 #[tokio::test]
 async fn an_unreachable_or_failing_node_is_failed_over() {
     let server = cluster(store()).await;
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let dead = dead_node();
     let waits = Arc::new(Waits::default());
     let source =
         ElasticsearchSource::with_pause(&settings(&[&dead, &server.uri()]), waits.clone()).unwrap();
@@ -575,10 +578,7 @@ async fn secrets_never_reach_errors_or_logs() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
         .mount(&failing)
         .await;
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let dead = dead_node();
 
     let credentials = [
         Credentials::Basic {
