@@ -3,8 +3,13 @@
 //! bytes as the cluster sends them) into series. The cluster's own time is not counted.
 //! Target (issue "Elasticsearch source"): under 50 ms per cycle on one core.
 //!
-//! The baseline, in the same process, is parsing the same bytes into a `serde_json::Value`
-//! and nothing else: the floor for any reader that goes through a JSON tree.
+//! Two cycles are measured: reading every rule's whole day (what the first evaluation and
+//! the hourly full read do), and the steady cycle of the engine, whose series cache asks
+//! only for the newest buckets (here the two re-asked ones) and merges them in.
+//!
+//! The baseline, in the same process, is parsing the whole-day bytes into a
+//! `serde_json::Value` and nothing else: the floor for any reader that goes through a JSON
+//! tree.
 //!
 //! The answer is computed once by the embedded store from one document per host and
 //! bucket, so its shape is exactly what the planner asked for.
@@ -17,7 +22,8 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use divan::{Bencher, black_box};
 use serde_json::{Value, json};
-use trendwatch::query::{Answer, PlanLimits, page_from_response, plan_page};
+use trendwatch::engine::{Fetch, SeriesCache};
+use trendwatch::query::{Answer, PlanLimits, page_from_response, plan_over, plan_page, time_grid};
 use trendwatch::rules::{Rule, ValidationContext, parse_rules};
 use trendwatch::source::embedded::StoreBuilder;
 
@@ -62,8 +68,14 @@ static RULE_SET: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The store's answer to the rule's search, as bytes on the wire.
-static ANSWER: LazyLock<(Rule, Vec<u8>)> = LazyLock::new(|| {
+/// The store's answers to the rule's whole-day search and to the steady cycle's search for
+/// the newest buckets, as bytes on the wire.
+static ANSWER: LazyLock<(Rule, Vec<u8>)> = LazyLock::new(|| ANSWERS.0.clone());
+
+/// `((rule, whole-day answer), newest-buckets answer)`.
+type Answers = ((Rule, Vec<u8>), Vec<u8>);
+
+static ANSWERS: LazyLock<Answers> = LazyLock::new(|| {
     let rule = rule();
     let plan = plan_page(
         &rule,
@@ -90,7 +102,17 @@ static ANSWER: LazyLock<(Rule, Vec<u8>)> = LazyLock::new(|| {
     }
     let store = builder.finish().expect("store").with_max_buckets(1_000_000);
     let answer = store.search(&plan.index, &plan.body).expect("search");
-    (rule, serde_json::to_vec(&answer).expect("json"))
+    let mut cache = SeriesCache::default();
+    cache.store_full(&rule, plan.grid, &[], now().timestamp_millis());
+    let Fetch::Since { fetch, .. } = cache.plan(&rule, plan.grid, now().timestamp_millis()) else {
+        panic!("the cache should ask only for the newest buckets");
+    };
+    let newest = plan_over(&rule, fetch, limits(), None);
+    let newest = store.search(&newest.index, &newest.body).expect("search");
+    (
+        (rule, serde_json::to_vec(&answer).expect("json")),
+        serde_json::to_vec(&newest).expect("json"),
+    )
 });
 
 fn limits() -> PlanLimits {
@@ -143,6 +165,46 @@ fn cycle_plan_and_read_1000_rules(bencher: Bencher) {
                 .series
                 .len();
         }
+        series
+    });
+}
+
+/// The engine's steady cycle: each rule's series known from the previous cycle, the
+/// newest buckets asked for, read and merged in.
+#[divan::bench(sample_count = 20)]
+fn cycle_incremental_1000_rules(bencher: Bencher) {
+    let ((rule, whole), newest) = &*ANSWERS;
+    let now_ms = now().timestamp_millis();
+    let full_plan = plan_page(rule, now(), limits(), None);
+    let full_series = page_from_response(
+        &Answer::Bytes(whole.clone()),
+        &rule.metric,
+        &rule.group_by,
+        &full_plan,
+    )
+    .expect("page")
+    .series;
+    let mut cache = SeriesCache::default();
+    for rule in RULE_SET.iter() {
+        cache.store_full(rule, full_plan.grid, &full_series, now_ms);
+    }
+    let newest = Answer::Bytes(newest.clone());
+    bencher.bench_local(|| {
+        let mut series = 0;
+        for rule in RULE_SET.iter() {
+            let Fetch::Since { fetch, full } = cache.plan(rule, time_grid(rule, now()), now_ms)
+            else {
+                panic!("expected an incremental read");
+            };
+            let plan = plan_over(rule, fetch, limits(), None);
+            let page = page_from_response(black_box(&newest), &rule.metric, &rule.group_by, &plan)
+                .expect("page");
+            series += cache
+                .merge(rule, fetch, full, page.series)
+                .expect("merge")
+                .len();
+        }
+        assert_eq!(series, RULES * HOSTS);
         series
     });
 }

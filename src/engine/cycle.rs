@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::evaluate::{EvaluationError, RuleEvaluation, evaluate_rules};
+use super::evaluate::{EvaluationError, RuleEvaluation, evaluate_rules_cached};
+use super::series_cache::SeriesCache;
 use crate::alerts::{AlertBook, AlertKey, Event, LifecycleSettings, step};
 use crate::analysis::Verdict;
 use crate::notify::template::{TemplateContext, render_annotations};
@@ -38,11 +39,13 @@ pub struct RuleRun {
     pub activity: Vec<AlertActivity>,
 }
 
-/// Holds the source, the notifiers and the state of every alert.
+/// Holds the source, the notifiers, the state of every alert and the series already read
+/// (so each run asks only for the newest buckets).
 pub struct Engine<S> {
     source: S,
     notifiers: NotifierRegistry,
     alerts: AlertBook,
+    series: SeriesCache,
 }
 
 impl<S: Source> Engine<S> {
@@ -51,6 +54,7 @@ impl<S: Source> Engine<S> {
             source,
             notifiers,
             alerts: AlertBook::default(),
+            series: SeriesCache::default(),
         }
     }
 
@@ -86,7 +90,7 @@ impl<S: Source> Engine<S> {
     /// (`_msearch` on Elasticsearch) — then acts on each result in turn. One rule's failed
     /// search fails only that rule.
     pub async fn run_rules(&mut self, rules: &[&Rule], now: DateTime<Utc>) -> Vec<RuleRun> {
-        let evaluations = evaluate_rules(rules, &self.source, now).await;
+        let evaluations = evaluate_rules_cached(rules, &self.source, now, &mut self.series).await;
         let mut runs = Vec::with_capacity(rules.len());
         for (rule, evaluation) in rules.iter().zip(evaluations) {
             let activity = match &evaluation {

@@ -6,9 +6,11 @@
 use chrono::{DateTime, Utc};
 
 use super::judge::judge;
+use super::series_cache::{Fetch, SeriesCache};
 use crate::analysis::Verdict;
 use crate::query::{
-    Answer, Page, PlanLimits, ResponseError, SearchPlan, Series, page_from_response, plan_page,
+    Answer, Page, PlanLimits, ResponseError, SearchPlan, Series, TimeGrid, page_from_response,
+    plan_over, time_grid,
 };
 use crate::rules::Rule;
 use crate::source::{SearchRequest, Source, SourceError};
@@ -25,8 +27,12 @@ pub struct GroupVerdict {
 pub struct RuleEvaluation {
     /// The first page's search (the only one unless the groups overflow a page).
     pub plan: SearchPlan,
-    /// Searches it took: 1, or one per page of groups.
+    /// Searches it took: 1, or one per page of groups (and a full read when the cache
+    /// met a new group).
     pub searches: usize,
+    /// Buckets per group the searches asked for: the whole grid, or only the newest ones
+    /// when the older ones were known from the previous evaluation.
+    pub fetched_buckets: usize,
     pub groups: Vec<GroupVerdict>,
 }
 
@@ -57,11 +63,21 @@ pub async fn evaluate_rule<S: Source>(
 }
 
 /// Evaluates rules due at the same instant, answering each on its own: one rule's failed
-/// search fails only that rule.
+/// search fails only that rule. Every search reads the rule's whole grid.
 pub async fn evaluate_rules<S: Source>(
     rules: &[&Rule],
     source: &S,
     now: DateTime<Utc>,
+) -> Vec<Result<RuleEvaluation, EvaluationError>> {
+    evaluate_rules_cached(rules, source, now, &mut SeriesCache::default()).await
+}
+
+/// [`evaluate_rules`], asking only for the buckets `cache` does not already hold.
+pub async fn evaluate_rules_cached<S: Source>(
+    rules: &[&Rule],
+    source: &S,
+    now: DateTime<Utc>,
+    cache: &mut SeriesCache,
 ) -> Vec<Result<RuleEvaluation, EvaluationError>> {
     let limits = match source.limits().await {
         Ok(limits) => limits,
@@ -72,9 +88,15 @@ pub async fn evaluate_rules<S: Source>(
                 .collect();
         }
     };
+    let now_ms = now.timestamp_millis();
+    let fetches: Vec<Fetch> = rules
+        .iter()
+        .map(|rule| cache.plan(rule, time_grid(rule, now), now_ms))
+        .collect();
     let plans: Vec<SearchPlan> = rules
         .iter()
-        .map(|rule| plan_page(rule, now, limits, None))
+        .zip(&fetches)
+        .map(|(rule, fetch)| plan_over(rule, fetch.grid(), limits, None))
         .collect();
     let requests: Vec<SearchRequest> = plans
         .iter()
@@ -85,58 +107,114 @@ pub async fn evaluate_rules<S: Source>(
         .collect();
     let answers = source.search_batch(&requests).await;
     let mut results = Vec::with_capacity(rules.len());
-    for ((rule, plan), answer) in rules.iter().zip(plans).zip(answers) {
+    for (((rule, fetch), plan), answer) in rules.iter().zip(fetches).zip(plans).zip(answers) {
+        let reading = Reading {
+            rule,
+            source,
+            limits,
+        };
         let result = match answer {
-            Ok(response) => finish(rule, source, now, limits, plan, &response).await,
+            Ok(first) => reading.finish(fetch, plan, &first, cache, now_ms).await,
             Err(error) => Err(source_error(rule, error)),
         };
+        if result.is_err() {
+            cache.forget(rule);
+        }
         results.push(result);
     }
     results
 }
 
-/// Reads the first page, fetches the rest, judges every group.
-async fn finish<S: Source>(
-    rule: &Rule,
-    source: &S,
-    now: DateTime<Utc>,
+/// Reads one rule's answers into judged groups.
+struct Reading<'a, S> {
+    rule: &'a Rule,
+    source: &'a S,
     limits: PlanLimits,
-    plan: SearchPlan,
-    first: &Answer,
-) -> Result<RuleEvaluation, EvaluationError> {
-    let response_error = |source| EvaluationError::Response {
-        rule: rule.name.clone(),
-        source,
-    };
-    let Page {
-        mut series,
-        mut next,
-    } = page_from_response(first, &rule.metric, &rule.group_by, &plan).map_err(response_error)?;
-    let mut searches = 1;
-    while let Some(after) = next.take() {
-        let page_plan = plan_page(rule, now, limits, Some(&after));
-        let response = source
-            .search(&page_plan.index, &page_plan.body)
-            .await
-            .map_err(|error| source_error(rule, error))?;
-        searches += 1;
-        let page = page_from_response(&response, &rule.metric, &rule.group_by, &page_plan)
-            .map_err(response_error)?;
-        series.extend(page.series);
-        next = page.next;
-    }
-    let groups = series
-        .into_iter()
-        .map(|series| {
-            let verdict = judge(rule, &series);
-            GroupVerdict { series, verdict }
+}
+
+impl<S: Source> Reading<'_, S> {
+    /// Reads the first page, fetches the rest, merges with the cache, judges every group.
+    async fn finish(
+        &self,
+        fetch: Fetch,
+        plan: SearchPlan,
+        first: &Answer,
+        cache: &mut SeriesCache,
+        now_ms: i64,
+    ) -> Result<RuleEvaluation, EvaluationError> {
+        let rule = self.rule;
+        let (mut series, mut searches) = self.all_pages(fetch.grid(), first).await?;
+        let series = match fetch {
+            Fetch::Full(full) => {
+                cache.store_full(rule, full, &series, now_ms);
+                series
+            }
+            Fetch::Since { fetch, full } => match cache.merge(rule, fetch, full, series) {
+                Some(merged) => merged,
+                None => {
+                    // A group the cache has not seen: its older buckets are unknown.
+                    let plan = plan_over(rule, full, self.limits, None);
+                    let answer = self.search(&plan).await?;
+                    let (all, more) = self.all_pages(full, &answer).await?;
+                    searches += more;
+                    series = all;
+                    cache.store_full(rule, full, &series, now_ms);
+                    series
+                }
+            },
+        };
+        let groups = series
+            .into_iter()
+            .map(|series| {
+                let verdict = judge(rule, &series);
+                GroupVerdict { series, verdict }
+            })
+            .collect();
+        Ok(RuleEvaluation {
+            fetched_buckets: plan.grid.len(),
+            plan,
+            searches,
+            groups,
         })
-        .collect();
-    Ok(RuleEvaluation {
-        plan,
-        searches,
-        groups,
-    })
+    }
+
+    async fn search(&self, plan: &SearchPlan) -> Result<Answer, EvaluationError> {
+        self.source
+            .search(&plan.index, &plan.body)
+            .await
+            .map_err(|error| source_error(self.rule, error))
+    }
+
+    /// The series of every page over `grid`, starting from the first page's answer, and
+    /// how many searches that took.
+    async fn all_pages(
+        &self,
+        grid: TimeGrid,
+        first: &Answer,
+    ) -> Result<(Vec<Series>, usize), EvaluationError> {
+        let rule = self.rule;
+        let response_error = |source| EvaluationError::Response {
+            rule: rule.name.clone(),
+            source,
+        };
+        let first_plan = plan_over(rule, grid, self.limits, None);
+        let Page {
+            mut series,
+            mut next,
+        } = page_from_response(first, &rule.metric, &rule.group_by, &first_plan)
+            .map_err(response_error)?;
+        let mut searches = 1;
+        while let Some(after) = next.take() {
+            let page_plan = plan_over(rule, grid, self.limits, Some(&after));
+            let response = self.search(&page_plan).await?;
+            searches += 1;
+            let page = page_from_response(&response, &rule.metric, &rule.group_by, &page_plan)
+                .map_err(response_error)?;
+            series.extend(page.series);
+            next = page.next;
+        }
+        Ok((series, searches))
+    }
 }
 
 fn source_error(rule: &Rule, source: SourceError) -> EvaluationError {

@@ -4,7 +4,12 @@
 mod cycle;
 mod evaluate;
 mod judge;
+mod series_cache;
 
 pub use cycle::{AlertActivity, DeliveryOutcome, Engine, RuleRun, notification_for};
-pub use evaluate::{EvaluationError, GroupVerdict, RuleEvaluation, evaluate_rule, evaluate_rules};
+pub use evaluate::{
+    EvaluationError, GroupVerdict, RuleEvaluation, evaluate_rule, evaluate_rules,
+    evaluate_rules_cached,
+};
 pub use judge::{format_value, judge, value_unit};
+pub use series_cache::{FULL_REFRESH_MS, Fetch, REFETCH_BUCKETS, SeriesCache};

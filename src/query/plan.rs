@@ -129,7 +129,18 @@ pub fn plan_page(
     limits: PlanLimits,
     after: Option<&Value>,
 ) -> SearchPlan {
-    let grid = time_grid(rule, now);
+    plan_over(rule, time_grid(rule, now), limits, after)
+}
+
+/// Plans one page of the search for `rule` over `grid` — the rule's own grid, or for a
+/// rule whose older buckets are already known, only the newest part of it. A change
+/// rule's windows are placed back from the grid's end.
+pub fn plan_over(
+    rule: &Rule,
+    grid: TimeGrid,
+    limits: PlanLimits,
+    after: Option<&Value>,
+) -> SearchPlan {
     let time_field = rule.timestamp_field.as_str();
     let range = |start: i64, end: i64| json!({ "range": { time_field: { "gte": start, "lt": end, "format": "epoch_millis" } } });
     let mut filters = rule.filter.clone();
