@@ -299,14 +299,21 @@ async fn a_503_is_retried_with_growing_jittered_backoff_then_given_up() {
             "{wait:?} for a step of {step:?}"
         );
     }
-    let SourceError::Unavailable { reason } = error else {
+    // The cluster's reason for the last refusal, then what was tried.
+    let SourceError::Rejected {
+        status,
+        kind,
+        reason,
+    } = error
+    else {
         panic!("{error:?}")
     };
+    assert_eq!((status, kind.as_str()), (503, "cluster_block_exception"));
     assert!(
-        reason.starts_with("no node answered after 4 attempt(s)"),
+        reason.starts_with("blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized]; (no node answered after 4 attempt(s): "),
         "{reason}"
     );
-    assert!(reason.contains("answered HTTP 503"), "{reason}");
+    assert!(reason.ends_with("answered HTTP 503 (4 times))"), "{reason}");
 
     // A cluster asking for more patience than trendwatch has is given up on at once.
     server.reset().await;

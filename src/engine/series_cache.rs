@@ -164,7 +164,9 @@ impl SeriesCache {
             return None;
         }
         // A full search returns only groups with documents in its range.
-        entry.series.retain(|series| series.counts.iter().any(|&c| c > 0));
+        entry
+            .series
+            .retain(|series| series.counts.iter().any(|&c| c > 0));
         Some(entry.series.clone())
     }
 }

@@ -158,6 +158,8 @@ impl Transport {
         // Nodes that failed to connect since the last wait: failing over to one not yet
         // tried needs no wait.
         let mut unreachable_since_wait = 0;
+        // The last refusal (429, 502–504), whose reason is reported if no attempt succeeds.
+        let mut last_refusal: Option<Answer> = None;
         for attempt in 0..=self.retry.retries {
             let Some(node) = self.nodes.get(node_index) else {
                 return Err(SourceError::Unavailable {
@@ -190,6 +192,7 @@ impl Transport {
                         node_index = (node_index + 1) % self.nodes.len();
                     }
                     unreachable_since_wait = 0;
+                    last_refusal = Some(answer.answer);
                     retry_after.unwrap_or_else(|| self.retry.backoff(attempt + 1, jitter()))
                 }
                 Ok(answer) => {
@@ -206,6 +209,7 @@ impl Transport {
                 }
                 Err(Failure::Connection(reason)) => {
                     failures.push(format!("{shown_node}: {reason}"));
+                    last_refusal = None;
                     node_index = (node_index + 1) % self.nodes.len();
                     unreachable_since_wait += 1;
                     if unreachable_since_wait < self.nodes.len() {
@@ -230,12 +234,28 @@ impl Transport {
                 self.pause.pause(wait).await;
             }
         }
-        Err(SourceError::Unavailable {
-            reason: format!(
-                "no node answered after {} attempt(s): {}",
-                failures.len(),
-                summarize(&failures)
-            ),
+        let gave_up = format!(
+            "no node answered after {} attempt(s): {}",
+            failures.len(),
+            summarize(&failures)
+        );
+        Err(match last_refusal {
+            // The cluster's own words for the last refusal, then the attempts.
+            Some(answer) => {
+                match super::errors::rejection(answer.status, &answer.body, &answer.node) {
+                    SourceError::Rejected {
+                        status,
+                        kind,
+                        reason,
+                    } => SourceError::Rejected {
+                        status,
+                        kind,
+                        reason: format!("{reason} ({gave_up})"),
+                    },
+                    other => other,
+                }
+            }
+            None => SourceError::Unavailable { reason: gave_up },
         })
     }
 
