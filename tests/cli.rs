@@ -192,7 +192,7 @@ fn validate_checks_fields_on_a_cluster() {
     let text = stdout(&output);
     assert!(
         text.contains(
-            "field `system.memory.actual.fre` does not exist in indices matching `metricbeat-*`"
+            "typo.yaml:15:13: field `system.memory.actual.fre` does not exist in indices matching `metricbeat-*`\n   |\n15 | metric: min(system.memory.actual.fre)\n   |             ^"
         ),
         "{text}"
     );
