@@ -16,32 +16,33 @@ pub fn rejection(status: u16, body: &[u8], node: &str) -> SourceError {
             reason: format!("{node} answered HTTP {status}: {}", excerpt(body)),
         };
     };
-    let error = json.get("error");
+    match json.get("error") {
+        Some(error @ (Value::Object(_) | Value::String(_))) => from_error(status, error),
+        _ => SourceError::Rejected {
+            status,
+            kind: "http_error".to_string(),
+            reason: format!("{node} answered HTTP {status} without an error description"),
+        },
+    }
+}
+
+/// The error an `error` member describes: an object with `type` and `reason` (and its
+/// causes), or, in very old or proxy-made answers, just a message.
+pub fn from_error(status: u16, error: &Value) -> SourceError {
     let (kind, reason) = match error {
-        Some(Value::Object(_)) => {
-            let error = error.unwrap_or(&Value::Null);
-            (
-                text(error, "type").unwrap_or("error").to_string(),
-                reason_of(error),
-            )
-        }
-        // Very old or proxy-made answers: `{"error": "…", "status": 400}`.
-        Some(Value::String(message)) => ("error".to_string(), message.clone()),
-        _ => (
-            "http_error".to_string(),
-            format!("{node} answered HTTP {status} without an error description"),
-        ),
+        Value::String(message) => ("error", message.clone()),
+        other => (text(other, "type").unwrap_or("error"), reason_of(other)),
     };
     SourceError::Rejected {
         status,
-        kind,
+        kind: kind.to_string(),
         reason,
     }
 }
 
 /// `reason`, then what the root cause, the first failed shard and the cause add (each
 /// only when its reason was not already said).
-pub fn reason_of(error: &Value) -> String {
+fn reason_of(error: &Value) -> String {
     let mut parts: Vec<String> = Vec::new();
     let causes = [
         error.pointer("/root_cause/0"),

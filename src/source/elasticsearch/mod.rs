@@ -64,8 +64,9 @@ impl ElasticsearchSource {
         self.product
             .get_or_try_init(|| async {
                 let answer = self.transport.send(Method::GET, "/", Payload::None).await?;
-                let info = success_json(&answer)?;
-                Product::identify(&info, answer.elastic_product.as_deref())
+                let elastic_product = answer.elastic_product.clone();
+                let info = success_json(answer)?;
+                Product::identify(&info, elastic_product.as_deref())
             })
             .await
             .copied()
@@ -87,7 +88,7 @@ impl ElasticsearchSource {
             .transport
             .send(Method::GET, &path, Payload::None)
             .await?;
-        success_json(&answer)
+        success_json(answer)
     }
 }
 
@@ -154,15 +155,11 @@ fn success_body(answer: transport::Answer) -> Result<Vec<u8>, SourceError> {
 }
 
 /// The JSON of a successful answer, or the cluster's error.
-fn success_json(answer: &transport::Answer) -> Result<Value, SourceError> {
-    if !(200..300).contains(&answer.status) {
-        return Err(errors::rejection(answer.status, &answer.body, &answer.node));
-    }
-    serde_json::from_slice(&answer.body).map_err(|error| SourceError::Unavailable {
-        reason: format!(
-            "{} answered HTTP {} with a body that is not JSON ({error})",
-            answer.node, answer.status
-        ),
+fn success_json(answer: transport::Answer) -> Result<Value, SourceError> {
+    let (node, status) = (answer.node.clone(), answer.status);
+    let body = success_body(answer)?;
+    serde_json::from_slice(&body).map_err(|error| SourceError::Unavailable {
+        reason: format!("{node} answered HTTP {status} with a body that is not JSON ({error})"),
     })
 }
 

@@ -65,7 +65,7 @@ pub fn split(answer: &[u8], sent: usize) -> Vec<Result<Answer, SourceError>> {
                 Ok(ItemError {
                     error: Some(error),
                     status,
-                }) => Err(rejected(&error, status)),
+                }) => Err(errors::from_error(status.unwrap_or(500), &error)),
                 Ok(_) => Ok(Answer::Bytes(text.as_bytes().to_vec())),
                 Err(error) => Err(SourceError::Unavailable {
                     reason: format!("an `_msearch` item is not a search answer ({error})"),
@@ -73,19 +73,4 @@ pub fn split(answer: &[u8], sent: usize) -> Vec<Result<Answer, SourceError>> {
             }
         })
         .collect()
-}
-
-fn rejected(error: &Value, status: Option<u16>) -> SourceError {
-    SourceError::Rejected {
-        status: status.unwrap_or(500),
-        kind: error
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("error")
-            .to_string(),
-        reason: match error {
-            Value::String(message) => message.clone(),
-            other => errors::reason_of(other),
-        },
-    }
 }
