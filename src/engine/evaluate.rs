@@ -9,8 +9,8 @@ use super::judge::judge;
 use super::series_cache::{Fetch, SeriesCache};
 use crate::analysis::Verdict;
 use crate::query::{
-    Answer, Page, PlanLimits, ResponseError, SearchPlan, Series, TimeGrid, page_from_response,
-    plan_over, time_grid,
+    Answer, Page, PlanLimits, ResponseError, SearchPlan, Series, page_from_response, plan_over,
+    time_grid,
 };
 use crate::rules::Rule;
 use crate::source::{SearchRequest, Source, SourceError};
@@ -143,7 +143,7 @@ impl<S: Source> Reading<'_, S> {
         now_ms: i64,
     ) -> Result<RuleEvaluation, EvaluationError> {
         let rule = self.rule;
-        let (mut series, mut searches) = self.all_pages(fetch.grid(), first).await?;
+        let (series, mut searches) = self.all_pages(&plan, first).await?;
         let series = match fetch {
             Fetch::Full(full) => {
                 cache.store_full(rule, full, &series, now_ms);
@@ -153,13 +153,12 @@ impl<S: Source> Reading<'_, S> {
                 Some(merged) => merged,
                 None => {
                     // A group the cache has not seen: its older buckets are unknown.
-                    let plan = plan_over(rule, full, self.limits, None);
-                    let answer = self.search(&plan).await?;
-                    let (all, more) = self.all_pages(full, &answer).await?;
+                    let full_plan = plan_over(rule, full, self.limits, None);
+                    let answer = self.search(&full_plan).await?;
+                    let (all, more) = self.all_pages(&full_plan, &answer).await?;
                     searches += more;
-                    series = all;
-                    cache.store_full(rule, full, &series, now_ms);
-                    series
+                    cache.store_full(rule, full, &all, now_ms);
+                    all
                 }
             },
         };
@@ -185,11 +184,11 @@ impl<S: Source> Reading<'_, S> {
             .map_err(|error| source_error(self.rule, error))
     }
 
-    /// The series of every page over `grid`, starting from the first page's answer, and
-    /// how many searches that took.
+    /// The series of every page of `first_plan`'s grid, starting from the first page's
+    /// answer, and how many searches that took.
     async fn all_pages(
         &self,
-        grid: TimeGrid,
+        first_plan: &SearchPlan,
         first: &Answer,
     ) -> Result<(Vec<Series>, usize), EvaluationError> {
         let rule = self.rule;
@@ -197,15 +196,14 @@ impl<S: Source> Reading<'_, S> {
             rule: rule.name.clone(),
             source,
         };
-        let first_plan = plan_over(rule, grid, self.limits, None);
         let Page {
             mut series,
             mut next,
-        } = page_from_response(first, &rule.metric, &rule.group_by, &first_plan)
+        } = page_from_response(first, &rule.metric, &rule.group_by, first_plan)
             .map_err(response_error)?;
         let mut searches = 1;
         while let Some(after) = next.take() {
-            let page_plan = plan_over(rule, grid, self.limits, Some(&after));
+            let page_plan = plan_over(rule, first_plan.grid, self.limits, Some(&after));
             let response = self.search(&page_plan).await?;
             searches += 1;
             let page = page_from_response(&response, &rule.metric, &rule.group_by, &page_plan)
