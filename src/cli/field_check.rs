@@ -50,10 +50,15 @@ pub fn check(rules: &[Rule], settings: &Settings) -> Result<Vec<Diagnostic>> {
                 caps_by_index.insert(&rule.index, caps);
             }
             let caps = &caps_by_index[rule.index.as_str()];
+            let found = check_fields(rule, caps);
+            if found.is_empty() {
+                continue;
+            }
+            // Read only for a rule with problems, to point at where it writes the field.
             let text = texts
                 .entry(rule.origin.file.as_path())
                 .or_insert_with(|| std::fs::read_to_string(&rule.origin.file).unwrap_or_default());
-            for problem in check_fields(rule, caps) {
+            for problem in found {
                 let (line, column, source_line) = locate(text, rule.origin.line, &problem.field)
                     .unwrap_or((rule.origin.line, 1, None));
                 problems.push(Diagnostic {
