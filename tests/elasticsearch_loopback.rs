@@ -2,6 +2,8 @@
 //! real HTTP client path (product detection, `_msearch`, composite paging, errors) gets the
 //! very series the in-process path gets, for every example rule.
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
@@ -11,7 +13,7 @@ use trendwatch::query::Series;
 use trendwatch::rules::Rule;
 use trendwatch::scenario::{Fleet, Scenario};
 use trendwatch::source::elasticsearch::{Distribution, ElasticsearchSource, Settings};
-use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder, http};
+use trendwatch::source::embedded::{EmbeddedStore, http};
 use trendwatch::source::{Source, SourceError};
 
 fn fleet() -> Fleet {
@@ -22,9 +24,7 @@ fn fleet() -> Fleet {
 }
 
 fn store() -> EmbeddedStore {
-    let mut builder = StoreBuilder::new("@timestamp").unwrap();
-    fleet().generate(|index, document| builder.add(index, &document).unwrap());
-    builder.finish().unwrap()
+    common::load_fleet(&fleet())
 }
 
 /// Serves `store` on an ephemeral loopback port; returns an Elasticsearch source for it.
@@ -153,10 +153,7 @@ async fn a_failing_search_in_a_batch_fails_only_its_rule() {
 
 #[tokio::test]
 async fn an_unreachable_cluster_is_an_error_for_every_rule() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
-    let mut settings = Settings::for_url(&format!("http://{address}")).unwrap();
+    let mut settings = Settings::for_url(&common::dead_node()).unwrap();
     settings.retry.retries = 1;
     settings.retry.initial_backoff = std::time::Duration::from_millis(1);
     let source = ElasticsearchSource::new(&settings).unwrap();

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
-use common::Capture;
+use common::{Capture, dead_node};
 use serde_json::{Value, json};
 use trendwatch::cli::demo::example_rules;
 use trendwatch::engine::{evaluate_rule, evaluate_rules};
@@ -22,7 +22,7 @@ use trendwatch::scenario::Fleet;
 use trendwatch::source::elasticsearch::{
     Credentials, ElasticsearchSource, Hidden, Pause, Settings,
 };
-use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder};
+use trendwatch::source::embedded::EmbeddedStore;
 use trendwatch::source::{Source, SourceError};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -39,9 +39,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn store() -> Arc<EmbeddedStore> {
-    let mut builder = StoreBuilder::new("@timestamp").unwrap();
-    fleet().generate(|index, document| builder.add(index, &document).unwrap());
-    Arc::new(builder.finish().unwrap())
+    Arc::new(common::load_fleet(&fleet()))
 }
 
 fn root(name: &str) -> Value {
@@ -134,12 +132,6 @@ async fn cluster(store: Arc<EmbeddedStore>) -> MockServer {
         .mount(&server)
         .await;
     server
-}
-
-/// The URL of a loopback port nothing listens on.
-fn dead_node() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", listener.local_addr().unwrap())
 }
 
 fn settings(nodes: &[&str]) -> Settings {

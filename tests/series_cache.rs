@@ -2,6 +2,8 @@
 //! the newest buckets, and its series are exactly those a full search returns — for every
 //! example rule, run after run, on the embedded store over HTTP and in process.
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
@@ -11,7 +13,7 @@ use trendwatch::query::Series;
 use trendwatch::rules::{Condition, Rule};
 use trendwatch::scenario::{Fleet, Scenario};
 use trendwatch::source::elasticsearch::{ElasticsearchSource, Settings};
-use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder, http};
+use trendwatch::source::embedded::{EmbeddedStore, http};
 
 fn fleet() -> Fleet {
     Fleet {
@@ -21,9 +23,7 @@ fn fleet() -> Fleet {
 }
 
 fn store() -> EmbeddedStore {
-    let mut builder = StoreBuilder::new("@timestamp").unwrap();
-    fleet().generate(|index, document| builder.add(index, &document).unwrap());
-    builder.finish().unwrap()
+    common::load_fleet(&fleet())
 }
 
 fn series(groups: &[trendwatch::engine::GroupVerdict]) -> Vec<Series> {

@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
 
+// Each test crate uses only some of them.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -21,4 +24,19 @@ impl Write for Capture {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// An embedded store holding `fleet`'s generated documents.
+pub fn load_fleet(
+    fleet: &trendwatch::scenario::Fleet,
+) -> trendwatch::source::embedded::EmbeddedStore {
+    let mut builder = trendwatch::source::embedded::StoreBuilder::new("@timestamp").unwrap();
+    fleet.generate(|index, document| builder.add(index, &document).unwrap());
+    builder.finish().unwrap()
+}
+
+/// The URL of a loopback port nothing listens on.
+pub fn dead_node() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
 }
