@@ -73,16 +73,6 @@ pub struct Page {
     pub next: Option<Value>,
 }
 
-/// Reads every group's series out of an answer to `plan_search`, ignoring further pages.
-pub fn series_from_response(
-    answer: &Answer,
-    metric: &Metric,
-    group_by: &[String],
-    plan: &SearchPlan,
-) -> Result<Vec<Series>, ResponseError> {
-    page_from_response(answer, metric, group_by, plan).map(|page| page.series)
-}
-
 /// Reads one page of series out of an answer to `plan_page`, with where the next page
 /// starts.
 pub fn page_from_response(
