@@ -110,25 +110,28 @@ pub(crate) fn variance(n: usize, tie_term: f64) -> f64 {
 /// where `ρ_k` is the lag-`k` autocorrelation of the ranks of the detrended series
 /// (`residuals`, in time order), and only lags with `|ρ_k| > z_{1−α/2}/√n` count. This is
 /// `hamed_rao_modification_test` of pymannkendall (Hussain & Mahmud 2019), except that the
-/// factor is floored at 1. O(n²) for the autocorrelations, which at a few hundred points
-/// costs less than the rest of the test.
+/// factor is floored at 1.
+///
+/// The autocorrelations take O(n²), computed exactly in integers: a rank less the mean
+/// rank `(n+1)/2` is a multiple of ½, so twice it is an integer below `n` in magnitude, and
+/// every lag's sum of products is an integer too (small enough for 16-bit factors and
+/// 32-bit sums up to [`SMALL_INTEGER_RANKS`] points, which vectorises well).
 pub fn hamed_rao_inflation(residuals: &[f64], alpha: f64) -> f64 {
     let n = residuals.len();
     if n < 3 {
         return 1.0;
     }
-    let ranks = average_ranks(residuals);
-    let mean = (n as f64 + 1.0) / 2.0;
-    let centred: Vec<f64> = ranks.iter().map(|r| r - mean).collect();
-    let lag0 = dot(&centred, &centred);
+    let centred = doubled_centred_ranks(residuals);
+    let bound = normal::quantile(1.0 - alpha / 2.0) / (n as f64).sqrt();
+    let autocovariance = autocovariances(&centred);
+    let lag0 = autocovariance[0];
     if lag0 <= 0.0 {
         return 1.0;
     }
-    let bound = normal::quantile(1.0 - alpha / 2.0) / (n as f64).sqrt();
     let nf = n as f64;
     let mut sum = 0.0;
     for lag in 1..n - 1 {
-        let rho = dot(&centred[..n - lag], &centred[lag..]) / lag0;
+        let rho = autocovariance[lag] / lag0;
         if rho.abs() > bound {
             let m = (n - lag) as f64;
             sum += m * (m - 1.0) * (m - 2.0) * rho;
@@ -137,39 +140,75 @@ pub fn hamed_rao_inflation(residuals: &[f64], alpha: f64) -> f64 {
     (1.0 + 2.0 / (nf * (nf - 1.0) * (nf - 2.0)) * sum).max(1.0)
 }
 
-/// Dot product with four accumulators, so the compiler can keep four lanes busy.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut lanes = [0.0; 4];
-    let (a_chunks, a_rest) = a.as_chunks::<4>();
-    let (b_chunks, b_rest) = b.as_chunks::<4>();
-    for (x, y) in a_chunks.iter().zip(b_chunks) {
-        for lane in 0..4 {
-            lanes[lane] += x[lane] * y[lane];
+/// `Σ_i c_i·c_{i+k}` for every lag `k` in `0..n−1`, exactly.
+fn autocovariances(centred: &[i32]) -> Vec<f64> {
+    let n = centred.len();
+    if n <= SMALL_INTEGER_RANKS {
+        let small: Vec<i16> = centred.iter().map(|&c| c as i16).collect();
+        (0..n - 1)
+            .map(|lag| f64::from(dot_small(&small[..n - lag], &small[lag..])))
+            .collect()
+    } else {
+        (0..n - 1)
+            .map(|lag| dot_wide(&centred[..n - lag], &centred[lag..]) as f64)
+            .collect()
+    }
+}
+
+/// Up to this many points, doubled centred ranks (`|c| < n`) fit in `i16` and a lag's sum
+/// of products (`< n·n²`) fits in `i32`.
+const SMALL_INTEGER_RANKS: usize = 1024;
+
+/// `2·rank − (n+1)` for every value, ties sharing their average rank (as
+/// `scipy.stats.rankdata` does): an exact integer.
+fn doubled_centred_ranks(values: &[f64]) -> Vec<i32> {
+    let n = values.len();
+    let mut keyed: Vec<(f64, u32)> = values.iter().zip(0u32..).map(|(&v, i)| (v, i)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut centred = vec![0; n];
+    for (start, group) in chunk_starts(&keyed) {
+        // Positions start..end hold ranks start+1..=end, whose average doubled is
+        // start + end + 1; less n + 1:
+        let doubled = (2 * start + group.len()) as i64 - n as i64;
+        for &(_, index) in group {
+            centred[index as usize] = doubled as i32;
         }
     }
-    let rest: f64 = a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum();
-    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + rest
+    centred
+}
+
+/// Groups of equal values in sorted `(value, index)` pairs, with where each starts.
+fn chunk_starts(keyed: &[(f64, u32)]) -> impl Iterator<Item = (usize, &[(f64, u32)])> {
+    keyed.chunk_by(|a, b| a.0 == b.0).scan(0, |start, group| {
+        let at = *start;
+        *start += group.len();
+        Some((at, group))
+    })
+}
+
+/// Σ a·b over 16-bit factors into a 32-bit sum, a shape compilers turn into
+/// multiply-add vector instructions.
+fn dot_small(a: &[i16], b: &[i16]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i32::from(x) * i32::from(y))
+        .sum()
+}
+
+fn dot_wide(a: &[i32], b: &[i32]) -> i64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i64::from(x) * i64::from(y))
+        .sum()
 }
 
 /// Ranks 1..=n with ties given their average rank (`scipy.stats.rankdata`'s default).
 pub fn average_ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_unstable_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && values[order[end]] == values[order[start]] {
-            end += 1;
-        }
-        // Positions start..end hold ranks start+1..=end; their average:
-        let rank = (start + end + 1) as f64 / 2.0;
-        for &index in &order[start..end] {
-            ranks[index] = rank;
-        }
-        start = end;
-    }
-    ranks
+    let n = values.len() as f64;
+    doubled_centred_ranks(values)
+        .into_iter()
+        .map(|c| (f64::from(c) + n + 1.0) / 2.0)
+        .collect()
 }
 
 /// The seasonal Kendall test (Hirsch, Slack & Smith 1982): `S = Σ_g S_g` and
@@ -269,6 +308,47 @@ mod tests {
         // less variable); it is never allowed to make a trend look more certain.
         let alternating: Vec<f64> = (0..50).map(|i| (i % 2) as f64).collect();
         assert_eq!(hamed_rao_inflation(&alternating, 0.05), 1.0);
+    }
+
+    /// The formula in floating point, straight from the definition.
+    fn hamed_rao_by_definition(residuals: &[f64], alpha: f64) -> f64 {
+        let n = residuals.len();
+        let ranks = average_ranks(residuals);
+        let mean = ranks.iter().sum::<f64>() / n as f64;
+        let c: Vec<f64> = ranks.iter().map(|r| r - mean).collect();
+        let lag0: f64 = c.iter().map(|v| v * v).sum();
+        let bound = normal::quantile(1.0 - alpha / 2.0) / (n as f64).sqrt();
+        let nf = n as f64;
+        let mut sum = 0.0;
+        for lag in 1..n - 1 {
+            let rho = (0..n - lag).map(|i| c[i] * c[i + lag]).sum::<f64>() / lag0;
+            if rho.abs() > bound {
+                let m = (n - lag) as f64;
+                sum += m * (m - 1.0) * (m - 2.0) * rho;
+            }
+        }
+        (1.0 + 2.0 / (nf * (nf - 1.0) * (nf - 2.0)) * sum).max(1.0)
+    }
+
+    /// The exact integer autocorrelations agree with floating point, for series short
+    /// enough for 16-bit ranks and longer ones, with ties.
+    #[test]
+    fn integer_autocorrelations_match_the_definition() {
+        for n in [3, 10, 288, 1024, 1025, 1500] {
+            let values: Vec<f64> = (0..n)
+                .map(|i| {
+                    ((i as f64) * std::f64::consts::TAU / 200.0).sin().round() + (i % 7) as f64
+                })
+                .collect();
+            let (fast, slow) = (
+                hamed_rao_inflation(&values, 0.05),
+                hamed_rao_by_definition(&values, 0.05),
+            );
+            assert!(
+                (fast - slow).abs() <= 1e-9 * slow,
+                "n = {n}: {fast} vs {slow}"
+            );
+        }
     }
 
     /// Two seasons, each rising by one per cycle, the cycle itself a big swing:
