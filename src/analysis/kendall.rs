@@ -130,8 +130,8 @@ pub fn hamed_rao_inflation(residuals: &[f64], alpha: f64) -> f64 {
     }
     let nf = n as f64;
     let mut sum = 0.0;
-    for lag in 1..n - 1 {
-        let rho = autocovariance[lag] / lag0;
+    for (lag, covariance) in autocovariance.iter().enumerate().skip(1) {
+        let rho = covariance / lag0;
         if rho.abs() > bound {
             let m = (n - lag) as f64;
             sum += m * (m - 1.0) * (m - 2.0) * rho;
