@@ -154,7 +154,7 @@ impl<S: Source> Reading<'_, S> {
                 None => {
                     // A group the cache has not seen: its older buckets are unknown.
                     let full_plan = plan_over(rule, full, self.limits, None);
-                    let answer = self.search(&full_plan).await?;
+                    let answer = search(rule, self.source, &full_plan).await?;
                     let (all, more) = self.all_pages(&full_plan, &answer).await?;
                     searches += more;
                     cache.store_full(rule, full, &all, now_ms);
@@ -177,13 +177,6 @@ impl<S: Source> Reading<'_, S> {
         })
     }
 
-    async fn search(&self, plan: &SearchPlan) -> Result<Answer, EvaluationError> {
-        self.source
-            .search(&plan.index, &plan.body)
-            .await
-            .map_err(|error| source_error(self.rule, error))
-    }
-
     /// The series of every page of `first_plan`'s grid, starting from the first page's
     /// answer, and how many searches that took.
     async fn all_pages(
@@ -191,31 +184,57 @@ impl<S: Source> Reading<'_, S> {
         first_plan: &SearchPlan,
         first: &Answer,
     ) -> Result<(Vec<Series>, usize), EvaluationError> {
-        let rule = self.rule;
-        let response_error = |source| EvaluationError::Response {
-            rule: rule.name.clone(),
-            source,
-        };
-        let Page {
-            mut series,
-            mut next,
-        } = page_from_response(first, &rule.metric, &rule.group_by, first_plan)
-            .map_err(response_error)?;
-        let mut searches = 1;
-        while let Some(after) = next.take() {
-            let page_plan = plan_over(rule, first_plan.grid, self.limits, Some(&after));
-            let response = self.search(&page_plan).await?;
-            searches += 1;
-            let page = page_from_response(&response, &rule.metric, &rule.group_by, &page_plan)
-                .map_err(response_error)?;
-            series.extend(page.series);
-            next = page.next;
-        }
-        Ok((series, searches))
+        read_pages(self.rule, self.source, first_plan, first, |after| {
+            plan_over(self.rule, first_plan.grid, self.limits, Some(after))
+        })
+        .await
     }
 }
 
-fn source_error(rule: &Rule, source: SourceError) -> EvaluationError {
+/// Reads the first page's answer and follows the composite `after_key`s, planning each
+/// further page with `next_page`. Returns every group's series and the searches it took
+/// (the first page's included).
+pub(super) async fn read_pages<S: Source>(
+    rule: &Rule,
+    source: &S,
+    first_plan: &SearchPlan,
+    first: &Answer,
+    next_page: impl Fn(&serde_json::Value) -> SearchPlan,
+) -> Result<(Vec<Series>, usize), EvaluationError> {
+    let response_error = |source| EvaluationError::Response {
+        rule: rule.name.clone(),
+        source,
+    };
+    let Page {
+        mut series,
+        mut next,
+    } = page_from_response(first, &rule.metric, &rule.group_by, first_plan)
+        .map_err(response_error)?;
+    let mut searches = 1;
+    while let Some(after) = next.take() {
+        let page_plan = next_page(&after);
+        let response = search(rule, source, &page_plan).await?;
+        searches += 1;
+        let page = page_from_response(&response, &rule.metric, &rule.group_by, &page_plan)
+            .map_err(response_error)?;
+        series.extend(page.series);
+        next = page.next;
+    }
+    Ok((series, searches))
+}
+
+pub(super) async fn search<S: Source>(
+    rule: &Rule,
+    source: &S,
+    plan: &SearchPlan,
+) -> Result<Answer, EvaluationError> {
+    source
+        .search(&plan.index, &plan.body)
+        .await
+        .map_err(|error| source_error(rule, error))
+}
+
+pub(super) fn source_error(rule: &Rule, source: SourceError) -> EvaluationError {
     EvaluationError::Source {
         rule: rule.name.clone(),
         source,

@@ -1,6 +1,8 @@
 //! Engine: one evaluation end to end (plan → source → series → verdicts) and the cycle
-//! around it (alert lifecycle → notifications). Backtesting arrives with its issue.
+//! around it (alert lifecycle → notifications), and the backtest that replays a rule over
+//! history.
 
+pub mod backtest;
 mod cycle;
 mod evaluate;
 mod judge;

@@ -9,7 +9,7 @@ mod series;
 pub use answer::Answer;
 pub use fields::{FieldProblem, FieldUse, check_fields, fields_of};
 pub use plan::{
-    MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, plan_over, plan_page, plan_search,
-    time_grid,
+    MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, change_windows, plan_over, plan_page,
+    plan_range, plan_search, time_grid,
 };
 pub use series::{GroupKey, Page, ResponseError, Series, page_from_response};

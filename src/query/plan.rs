@@ -141,6 +141,36 @@ pub fn plan_over(
     limits: PlanLimits,
     after: Option<&Value>,
 ) -> SearchPlan {
+    plan_with(rule, grid, limits, after, Coverage::AsJudged)
+}
+
+/// Plans one page of a search for every bucket of `grid`, whatever the condition: a
+/// backtest reads a whole range once and judges many instants from it, so a change rule's
+/// windows, which move with each instant, cannot be searched for alone.
+pub fn plan_range(
+    rule: &Rule,
+    grid: TimeGrid,
+    limits: PlanLimits,
+    after: Option<&Value>,
+) -> SearchPlan {
+    plan_with(rule, grid, limits, after, Coverage::EveryBucket)
+}
+
+/// Which buckets of the grid a search asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coverage {
+    /// What one evaluation judges: a change rule's windows, else the whole grid.
+    AsJudged,
+    EveryBucket,
+}
+
+fn plan_with(
+    rule: &Rule,
+    grid: TimeGrid,
+    limits: PlanLimits,
+    after: Option<&Value>,
+    coverage: Coverage,
+) -> SearchPlan {
     let time_field = rule.timestamp_field.as_str();
     let range = |start: i64, end: i64| json!({ "range": { time_field: { "gte": start, "lt": end, "format": "epoch_millis" } } });
     let mut filters = rule.filter.clone();
@@ -151,14 +181,13 @@ pub fn plan_over(
         "extended_bounds": { "min": grid.start_ms, "max": grid.end_ms - grid.bucket_ms }
     });
     let mut buckets_per_group = grid.len();
-    match &rule.condition {
-        Condition::Change(change) => {
+    match (&rule.condition, coverage) {
+        (Condition::Change(_), Coverage::AsJudged) => {
+            let windows: Vec<Value> = change_windows(rule, grid.end_ms)
+                .into_iter()
+                .map(|(start, end)| range(start, end))
+                .collect();
             let window = rule.window.as_millis_i64();
-            let mut windows = vec![range(grid.end_ms - window, grid.end_ms)];
-            for offset in change.baselines.iter().flat_map(|b| b.offsets(rule.window)) {
-                let end = grid.end_ms - offset.as_millis_i64();
-                windows.push(range(end - window, end));
-            }
             // Each window covers window/bucket buckets, plus one where it starts off-grid.
             let per_window = usize::try_from(window / grid.bucket_ms.max(1)).unwrap_or(0) + 1;
             buckets_per_group = buckets_per_group.min(windows.len() * per_window);
@@ -203,6 +232,22 @@ pub fn plan_over(
         grid,
         page_size,
     }
+}
+
+/// The `[start, end)` windows in epoch milliseconds a change rule compares when judged
+/// with its grid ending at `end_ms`: the current window first, then each baseline's; none
+/// for other conditions.
+pub fn change_windows(rule: &Rule, end_ms: i64) -> Vec<(i64, i64)> {
+    let Condition::Change(change) = &rule.condition else {
+        return Vec::new();
+    };
+    let window = rule.window.as_millis_i64();
+    let mut windows = vec![(end_ms - window, end_ms)];
+    for offset in change.baselines.iter().flat_map(|b| b.offsets(rule.window)) {
+        let end = end_ms - offset.as_millis_i64();
+        windows.push((end - window, end));
+    }
+    windows
 }
 
 fn metric_aggregations(metric: &Metric) -> Option<Value> {

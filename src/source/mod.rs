@@ -48,6 +48,29 @@ pub trait Source: Send + Sync {
     }
 }
 
+/// A borrowed source answers as the source itself: one store can serve several engines
+/// (the backtest checks, tests).
+impl<S: Source> Source for &S {
+    fn search(
+        &self,
+        index: &str,
+        body: &Value,
+    ) -> impl Future<Output = Result<Answer, SourceError>> + Send {
+        (**self).search(index, body)
+    }
+
+    fn search_batch(
+        &self,
+        requests: &[SearchRequest],
+    ) -> impl Future<Output = Vec<Result<Answer, SourceError>>> + Send {
+        (**self).search_batch(requests)
+    }
+
+    fn limits(&self) -> impl Future<Output = Result<PlanLimits, SourceError>> + Send {
+        (**self).limits()
+    }
+}
+
 /// Why a search produced no usable answer. Messages carry the cluster's own reason and
 /// never a credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
