@@ -96,7 +96,7 @@ fn serving_a_file_without_documents_fails_clearly() {
     );
     assert!(said.contains("bad.ndjson:2: not valid JSON"), "{said}");
     assert!(
-        said.contains("error: no document could be loaded (2 lines failed); nothing to serve"),
+        said.contains("error: nothing to serve: no document could be loaded (2 lines failed)"),
         "{said}"
     );
 }

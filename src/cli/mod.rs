@@ -1,10 +1,14 @@
 //! The command line: subcommands, their options and output. Errors are reported with
 //! context here (anyhow); exit codes are documented on each subcommand.
 
+mod backtest;
+mod data_source;
 pub mod demo;
 mod demo_output;
 mod field_check;
+mod sparkline;
 mod store;
+mod test_rule;
 mod validate;
 
 use std::path::PathBuf;
@@ -22,10 +26,12 @@ use clap::{Parser, Subcommand, ValueEnum};
                   earlier one, or a robust trend is heading for a bound.\n\n\
                   Start with `trendwatch demo`, then write rules like those in rules/ and check them \
                   with `trendwatch validate`.\n\n\
-                  This version evaluates rules on the embedded store (the demo), which `store serve` \
-                  also serves over HTTP, and checks rules' fields on an Elasticsearch or OpenSearch \
-                  cluster (`validate --es URL`); `test-rule`, the `run` daemon and email/SMS \
-                  delivery come next."
+                  Try a rule before merging it: `test-rule` judges it once and shows each group's \
+                  series and verdict and the message it would send; `backtest` replays it over a \
+                  past range and shows when it would have fired and resolved. Both run on a cluster \
+                  (--es URL) or on data files (--data, e.g. from `store generate`).\n\n\
+                  Not built yet: the `run` daemon and email/SMS delivery (notifiers say so instead \
+                  of pretending to send)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -58,6 +64,68 @@ enum Command {
         /// Do not contact the config's cluster (fields are then not checked).
         #[arg(long)]
         offline: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Dry-run one rule at one instant and show what it sees and would do.
+    ///
+    /// Prints the search (with --show-query), how long the answer took, each group's
+    /// series as a sparkline with its verdict (value, baseline, slope, p-value, forecast),
+    /// the groups that would fire and the message each of the rule's notifiers would carry.
+    /// Sends nothing unless --notify. With --data the default instant is the newest
+    /// document's time. Exit codes: 0 done, 1 something would fire and --fail-on-fire was
+    /// given, 2 the rule or an option is invalid, 3 the data could not be read.
+    TestRule {
+        /// The rule file.
+        rule: PathBuf,
+        /// Which rule, when the file holds several.
+        #[arg(long = "rule", value_name = "NAME")]
+        name: Option<String>,
+        /// The instant to judge at: RFC 3339, a date, `now` or `now-2h` (default: now, or
+        /// the newest document with --data).
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        source: data_source::SourceArgs,
+        /// Print the search body sent.
+        #[arg(long)]
+        show_query: bool,
+        /// Deliver the messages through the config's notifiers.
+        #[arg(long)]
+        notify: bool,
+        /// Exit with 1 when some group would fire (for CI checks).
+        #[arg(long)]
+        fail_on_fire: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Replay one rule over a past range: when it would have fired and resolved.
+    ///
+    /// Reads the whole range with one search (more only when it exceeds the cluster's
+    /// search.max_buckets), then judges the rule at every instant its schedule would have
+    /// run, on exactly the buckets a live run would have seen, through the real alert
+    /// lifecycle (for, realert, keep_firing_for; no silences). Prints the timeline and a
+    /// summary (notifications per week, time firing per group). Sends nothing. Times are
+    /// RFC 3339, dates, `now` or `now-7d`; with --data `now` is the newest document.
+    /// Defaults: --to now, --from 7 days earlier (at most back to the oldest document).
+    /// Exit codes: 0 done, 2 the rule, a time or the range is invalid, 3 the data could
+    /// not be read.
+    Backtest {
+        /// The rule file.
+        rule: PathBuf,
+        /// Which rule, when the file holds several.
+        #[arg(long = "rule", value_name = "NAME")]
+        name: Option<String>,
+        /// Start of the range.
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the range.
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        source: data_source::SourceArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -182,6 +250,40 @@ pub fn main() -> ExitCode {
             offline,
             format == Format::Json,
         ),
+        Command::TestRule {
+            rule,
+            name,
+            at,
+            source,
+            show_query,
+            notify,
+            fail_on_fire,
+            format,
+        } => test_rule::run(&test_rule::TestRuleOptions {
+            rule_file: rule,
+            rule_name: name,
+            at,
+            source,
+            as_json: format == Format::Json,
+            show_query,
+            notify,
+            fail_on_fire,
+        }),
+        Command::Backtest {
+            rule,
+            name,
+            from,
+            to,
+            source,
+            format,
+        } => backtest::run(&backtest::BacktestOptions {
+            rule_file: rule,
+            rule_name: name,
+            from,
+            to,
+            source,
+            as_json: format == Format::Json,
+        }),
         Command::Demo { rules } => demo_output::run(&rules),
         Command::Store(StoreCommand::Serve {
             data,

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 
 use crate::scenario::{Fleet, Scenario};
-use crate::source::embedded::{StoreBuilder, http, load_documents};
+use crate::source::embedded::{EmbeddedStore, StoreBuilder, http, load_documents};
 
 /// How `store serve` builds its store.
 #[derive(Debug, Clone)]
@@ -29,43 +29,14 @@ pub fn serve(data: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> Re
     if data.is_empty() {
         bail!("nothing to serve: give one or more data files with --data");
     }
-    let default_index = options.default_index.as_str();
-    let mut builder = match &options.index_dir {
-        Some(dir) => StoreBuilder::in_directory(&options.time_field, dir)
-            .with_context(|| format!("creating the embedded store in {}", dir.display()))?,
-        None => StoreBuilder::new(&options.time_field).context("creating the embedded store")?,
-    };
-    let mut failed_lines = 0usize;
-    for file in data {
-        let text =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        let loaded = load_documents(&mut builder, &text, file, default_index);
-        for error in loaded.errors.iter().take(20) {
-            eprintln!("warning: {error}");
-        }
-        if loaded.errors.len() > 20 {
-            eprintln!(
-                "warning: … and {} more lines of {} not loaded",
-                loaded.errors.len() - 20,
-                file.display()
-            );
-        }
-        failed_lines += loaded.errors.len();
-        eprintln!(
-            "loaded {} documents from {}",
-            loaded.documents,
-            file.display()
-        );
-    }
-    let store = Arc::new(
-        builder
-            .finish()
-            .context("building the embedded store")?
-            .with_max_buckets(options.max_buckets),
-    );
-    if store.document_count() == 0 {
-        bail!("no document could be loaded ({failed_lines} lines failed); nothing to serve");
-    }
+    let (store, failed_lines) = load_store(
+        data,
+        &options.time_field,
+        &options.default_index,
+        options.index_dir.as_deref(),
+    )
+    .context("nothing to serve")?;
+    let store = Arc::new(store.with_max_buckets(options.max_buckets));
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -94,6 +65,49 @@ pub fn serve(data: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> Re
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Loads data files into a new embedded store, reporting on stderr what was loaded and
+/// up to 20 lines per file that were not. Returns the store and how many lines failed;
+/// fails when no document at all could be loaded.
+pub fn load_store(
+    data: &[PathBuf],
+    time_field: &str,
+    default_index: &str,
+    index_dir: Option<&Path>,
+) -> Result<(EmbeddedStore, usize)> {
+    let mut builder = match index_dir {
+        Some(dir) => StoreBuilder::in_directory(time_field, dir)
+            .with_context(|| format!("creating the embedded store in {}", dir.display()))?,
+        None => StoreBuilder::new(time_field).context("creating the embedded store")?,
+    };
+    let mut failed_lines = 0usize;
+    for file in data {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let loaded = load_documents(&mut builder, &text, file, default_index);
+        for error in loaded.errors.iter().take(20) {
+            eprintln!("warning: {error}");
+        }
+        if loaded.errors.len() > 20 {
+            eprintln!(
+                "warning: … and {} more lines of {} not loaded",
+                loaded.errors.len() - 20,
+                file.display()
+            );
+        }
+        failed_lines += loaded.errors.len();
+        eprintln!(
+            "loaded {} documents from {}",
+            loaded.documents,
+            file.display()
+        );
+    }
+    let store = builder.finish().context("building the embedded store")?;
+    if store.document_count() == 0 {
+        bail!("no document could be loaded ({failed_lines} lines failed)");
+    }
+    Ok((store, failed_lines))
 }
 
 fn abbreviate(names: &[&str]) -> String {

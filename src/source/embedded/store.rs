@@ -208,6 +208,11 @@ impl EmbeddedStore {
         self
     }
 
+    /// The first and last document time, epoch milliseconds (`None` when empty).
+    pub fn time_span(&self) -> Option<(i64, i64)> {
+        self.fields.time_span
+    }
+
     pub fn document_count(&self) -> u64 {
         self.documents
     }

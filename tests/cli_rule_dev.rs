@@ -1,0 +1,237 @@
+//! `trendwatch test-rule` and `trendwatch backtest` as a user runs them: the real binary on
+//! the demo's generated incidents (`store generate`), text and JSON output snapshotted,
+//! exit codes checked.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The demo fleet as NDJSON, generated once per test binary.
+fn demo_data() -> &'static Path {
+    static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DATA
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("fleet.ndjson");
+            let generated = trendwatch()
+                .args(["store", "generate", "--out"])
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert_eq!(generated.status.code(), Some(0));
+            (dir, file)
+        })
+        .1
+}
+
+fn trendwatch() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trendwatch"));
+    command.env_remove("TRENDWATCH_LOG");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    trendwatch()
+        .args(args)
+        .arg("--data")
+        .arg(demo_data())
+        .output()
+        .unwrap()
+}
+
+/// Stdout with the data file's path and the timings (which vary run to run) replaced.
+fn stable(output: &Output) -> String {
+    let text =
+        String::from_utf8_lossy(&output.stdout).replace(&demo_data().display().to_string(), "DATA");
+    text.lines()
+        .map(|line| {
+            if let Some((before, after)) = line.split_once("answered in ") {
+                let rest = after.split_once(" ms").map_or("", |(_, rest)| rest);
+                format!("{before}answered in N ms{rest}")
+            } else if line.starts_with("done in ") {
+                "done in N s".to_string()
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn test_rule_shows_each_host_and_the_message_it_would_send() {
+    let output = run(&[
+        "test-rule",
+        "rules/api-memory-leak.yaml",
+        "--at",
+        "2026-11-18T20:15:00Z",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!("test_rule_leak_text", stable(&output));
+}
+
+#[test]
+fn test_rule_json_carries_series_verdicts_and_the_query() {
+    let output = run(&[
+        "test-rule",
+        "rules/disk-filling-up.yaml",
+        "--at",
+        "2026-11-19T12:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let mut json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["answered_ms"].as_f64().unwrap() >= 0.0);
+    json["answered_ms"] = 0.into();
+    json["source"] = "DATA".into();
+    let firing = json["would_fire"].as_array().unwrap();
+    assert_eq!(firing.len(), 1, "only web-2 /var is filling");
+    assert_eq!(firing[0]["group"], "web-2 /var");
+    // The page size the bucket budget allows: 65,536 / (144 buckets + the group's own).
+    assert_eq!(json["query"]["aggs"]["group"]["composite"]["size"], 451);
+    insta::assert_snapshot!(
+        "test_rule_disk_json",
+        serde_json::to_string_pretty(&json).unwrap()
+    );
+}
+
+#[test]
+fn test_rule_fails_on_fire_and_says_nothing_was_sent() {
+    let args = [
+        "test-rule",
+        "rules/http-5xx-share-rising.yaml",
+        "--at",
+        "2026-11-19T11:00:00Z",
+        "--fail-on-fire",
+        "--show-query",
+    ];
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stable(&output);
+    assert!(text.contains("POST /filebeat-*/_search\n{"), "{text}");
+    assert!(
+        text.contains("[ops-slack] FIRING http-5xx-share-rising (warning): checkout:"),
+        "{text}"
+    );
+    assert!(text.contains("nothing was sent (pass --notify"), "{text}");
+    // An instant before the deploy: nothing fires, exit 0 even with --fail-on-fire.
+    let quiet = run(&[
+        "test-rule",
+        "rules/http-5xx-share-rising.yaml",
+        "--at",
+        "2026-11-19T09:00:00Z",
+        "--fail-on-fire",
+    ]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(stable(&quiet).contains("would fire: nothing"));
+}
+
+#[test]
+fn test_rule_notify_reports_every_delivery_honestly() {
+    let output = run(&[
+        "test-rule",
+        "rules/api-memory-low.yaml",
+        "--at",
+        "2026-11-19T09:10:00Z",
+        "--notify",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stable(&output);
+    // The example config defines oncall-email and oncall-sms; neither delivers yet.
+    assert!(
+        text.contains("NOT SENT api-3 → oncall-email: email delivery is not built in this version"),
+        "{text}"
+    );
+    assert!(
+        text.contains("NOT SENT api-3 → oncall-sms: sms delivery is not built"),
+        "{text}"
+    );
+}
+
+#[test]
+fn backtest_prints_the_timeline_and_summary() {
+    let output = run(&[
+        "backtest",
+        "rules/disk-filling-up.yaml",
+        "--from",
+        "2026-11-17",
+        "--to",
+        "2026-11-20",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!("backtest_disk_text", stable(&output));
+}
+
+#[test]
+fn backtest_json_for_tools() {
+    let output = run(&[
+        "backtest",
+        "rules/api-memory-low.yaml",
+        "--from",
+        "now-1d",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // `now` is the minute after the newest document: the end of the generated week.
+    assert_eq!(json["to"], "2026-11-20T00:00:00Z");
+    assert_eq!(json["searches"], 1);
+    // Every minute of the day, both ends included.
+    assert_eq!(json["instants"], 1441);
+    insta::assert_snapshot!(
+        "backtest_memory_low_json",
+        serde_json::to_string_pretty(&json).unwrap()
+    );
+}
+
+#[test]
+fn exit_codes_for_a_bad_rule_a_bad_time_and_an_unreachable_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "name: broken\nindex: x\nmetric: avg(\n").unwrap();
+    let output = trendwatch()
+        .args(["test-rule"])
+        .arg(&broken)
+        .args(["--data", "/nonexistent.ndjson"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("broken.yaml:"), "{said}");
+
+    let output = run(&[
+        "backtest",
+        "rules/api-memory-leak.yaml",
+        "--from",
+        "yesterday",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("--from `yesterday` is not a time"), "{said}");
+
+    let output = trendwatch()
+        .args(["backtest", "rules/api-memory-leak.yaml", "--es"])
+        .arg(common::dead_node())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("error: rule `api-memory-leak`:"), "{said}");
+
+    let output = trendwatch()
+        .args([
+            "test-rule",
+            "rules/api-memory-leak.yaml",
+            "--data",
+            "/nonexistent.ndjson",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("reading /nonexistent.ndjson"), "{said}");
+}
