@@ -6,8 +6,6 @@
 
 mod range;
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -149,7 +147,8 @@ pub async fn backtest<S: Source>(
     Ok(replay(rule, read, grid, &instants, from, to))
 }
 
-/// Judges every instant on the series read and steps the alerts; pure.
+/// Judges every instant on the series read and steps the alerts; pure. Groups are
+/// independent (each has its own alert), so they are replayed on all cores.
 pub fn replay(
     rule: &Rule,
     read: RangeRead,
@@ -158,55 +157,29 @@ pub fn replay(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Backtest {
-    let settings = LifecycleSettings::of(rule);
-    let mut groups: Vec<GroupReplay> = read
-        .series
-        .into_iter()
-        .map(|series| GroupReplay {
-            group: series.group.clone(),
-            series,
-            events: Vec::new(),
-            judged: 0,
-            breached: 0,
-            notifications: 0,
-            firing_ms: 0,
-            firing_at_end: false,
-        })
-        .collect();
-    let mut states: BTreeMap<usize, AlertState> = BTreeMap::new();
-    for at in instants {
-        let now = at.timestamp_millis();
-        let seen = time_grid(rule, *at);
-        for (index, group) in groups.iter_mut().enumerate() {
-            let Some(view) = live_view(rule, &group.series, seen) else {
-                continue;
-            };
-            let verdict = judge(rule, &view);
-            group.judged += 1;
-            group.breached += usize::from(verdict.is_breached());
-            let previous = states.get(&index).copied().unwrap_or_default();
-            let (state, event) = step(previous, verdict.status, now, settings);
-            if let Some(event) = event {
-                group.notifications += usize::from(event.notifies());
-                if let Event::Resolved { firing_since, .. } = event {
-                    group.firing_ms += now - firing_since;
-                }
-                group.events.push(ReplayEvent {
-                    at: *at,
-                    event,
-                    verdict,
-                });
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_thread = read.series.len().div_ceil(threads).max(1);
+    let mut series = read.series;
+    let mut groups = Vec::with_capacity(series.len());
+    std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        while !series.is_empty() {
+            let rest = series.split_off(per_thread.min(series.len()));
+            let chunk = std::mem::replace(&mut series, rest);
+            workers.push(scope.spawn(move || {
+                chunk
+                    .into_iter()
+                    .map(|series| replay_group(rule, series, instants))
+                    .collect::<Vec<_>>()
+            }));
+        }
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => groups.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
             }
-            states.insert(index, state);
         }
-    }
-    let end = instants.last().map_or(to, |last| *last).timestamp_millis();
-    for (index, state) in states {
-        if let AlertState::Firing { since, .. } = state {
-            groups[index].firing_ms += end - since;
-            groups[index].firing_at_end = true;
-        }
-    }
+    });
     Backtest {
         rule: rule.name.clone(),
         from,
@@ -216,6 +189,49 @@ pub fn replay(
         instants: instants.len(),
         groups,
     }
+}
+
+/// One group's alert through every instant.
+fn replay_group(rule: &Rule, series: Series, instants: &[DateTime<Utc>]) -> GroupReplay {
+    let settings = LifecycleSettings::of(rule);
+    let mut group = GroupReplay {
+        group: series.group.clone(),
+        series,
+        events: Vec::new(),
+        judged: 0,
+        breached: 0,
+        notifications: 0,
+        firing_ms: 0,
+        firing_at_end: false,
+    };
+    let mut state = AlertState::default();
+    for at in instants {
+        let now = at.timestamp_millis();
+        let Some(view) = live_view(rule, &group.series, time_grid(rule, *at)) else {
+            continue;
+        };
+        let verdict = judge(rule, &view);
+        group.judged += 1;
+        group.breached += usize::from(verdict.is_breached());
+        let (next, event) = step(state, verdict.status, now, settings);
+        state = next;
+        if let Some(event) = event {
+            group.notifications += usize::from(event.notifies());
+            if let Event::Resolved { firing_since, .. } = event {
+                group.firing_ms += now - firing_since;
+            }
+            group.events.push(ReplayEvent {
+                at: *at,
+                event,
+                verdict,
+            });
+        }
+    }
+    if let (AlertState::Firing { since, .. }, Some(last)) = (state, instants.last()) {
+        group.firing_ms += last.timestamp_millis() - since;
+        group.firing_at_end = true;
+    }
+    group
 }
 
 /// What a live evaluation at an instant whose grid is `seen` would have read for this group:
