@@ -235,3 +235,83 @@ fn exit_codes_for_a_bad_rule_a_bad_time_and_an_unreachable_cluster() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains("reading /nonexistent.ndjson"), "{said}");
 }
+
+#[test]
+fn backtest_draws_each_group_that_fired() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("disk.svg");
+    let output = run(&[
+        "backtest",
+        "rules/disk-filling-up.yaml",
+        "--from",
+        "2026-11-17",
+        "--to",
+        "2026-11-20",
+        "--chart",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let document = roxmltree::Document::parse(&text).unwrap();
+    let class = |node: &roxmltree::Node, name: &str| node.attribute("class") == Some(name);
+    let panels: Vec<_> = document
+        .descendants()
+        .filter(|n| class(n, "panel"))
+        .collect();
+    assert_eq!(panels.len(), 1, "only web-2 /var fired");
+    let panel = panels[0];
+    assert_eq!(panel.attribute("data-group"), Some("web-2 /var"));
+    let count = |name: &str| panel.descendants().filter(|n| class(n, name)).count();
+    assert_eq!(count("fired"), 1);
+    assert_eq!(count("resolved"), 0, "still firing at the end");
+    assert_eq!(count("trend"), 1, "the trend line the firing saw");
+    assert_eq!(count("bound"), 1, "the 0 B the forecast aims at");
+    // The series: 3 days of range plus the 3-day lookback, one point per 30-minute bucket.
+    let points: usize = panel
+        .descendants()
+        .filter(|n| class(n, "series"))
+        .map(|n| n.attribute("points").unwrap().split(' ').count())
+        .sum();
+    assert_eq!(points, 6 * 48);
+    let fired = panel.descendants().find(|n| class(n, "fired")).unwrap();
+    let tooltip = fired
+        .descendants()
+        .find(|n| n.has_tag_name("title"))
+        .unwrap();
+    assert!(
+        tooltip
+            .text()
+            .unwrap()
+            .starts_with("fired 2026-11-18 18:00: falling 3.18 GB/day"),
+        "{:?}",
+        tooltip.text()
+    );
+
+    let html = dir.path().join("disk.html");
+    let output = run(&[
+        "backtest",
+        "rules/disk-filling-up.yaml",
+        "--from",
+        "2026-11-17",
+        "--chart",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>") && page.contains("<svg "),
+        "{page}"
+    );
+
+    let output = trendwatch()
+        .args([
+            "backtest",
+            "rules/disk-filling-up.yaml",
+            "--chart",
+            "disk.png",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("must end in .svg or .html"));
+}

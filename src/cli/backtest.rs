@@ -4,10 +4,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde_json::json;
 
+use super::chart;
 use super::data_source::{self, SourceArgs};
 use super::demo::group_name;
 use crate::alerts::Event;
@@ -22,10 +23,17 @@ pub struct BacktestOptions {
     pub to: Option<String>,
     pub source: SourceArgs,
     pub as_json: bool,
+    /// Where to draw the chart (`.svg` or `.html`).
+    pub chart: Option<std::path::PathBuf>,
 }
 
 /// Exit codes: 0 done, 2 the rule (or a time) is invalid, 3 the data could not be read.
 pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
+    let chart_kind = match options.chart.as_deref().map(ChartKind::of) {
+        Some(Err(message)) => return usage(&message),
+        Some(Ok(kind)) => Some(kind),
+        None => None,
+    };
     let config = data_source::load_config(options.source.config.as_deref())?;
     let rule = match data_source::pick_rule(
         &options.rule_file,
@@ -80,6 +88,15 @@ pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
             return Ok(ExitCode::from(3));
         }
     };
+    if let (Some(path), Some(kind)) = (&options.chart, chart_kind) {
+        let drawing = match kind {
+            ChartKind::Svg => chart::svg(&replay, &rule),
+            ChartKind::Html => chart::html(&replay, &rule),
+        };
+        std::fs::write(path, drawing)
+            .with_context(|| format!("writing the chart to {}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
+    }
     if options.as_json {
         println!("{}", serde_json::to_string_pretty(&as_json(&replay))?);
     } else {
@@ -90,6 +107,28 @@ pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
         println!("done in {:.2} s", elapsed.as_secs_f64());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The chart formats, told by the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChartKind {
+    Svg,
+    Html,
+}
+
+impl ChartKind {
+    fn of(path: &std::path::Path) -> Result<ChartKind, String> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("svg") => Ok(ChartKind::Svg),
+            Some(e) if e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm") => {
+                Ok(ChartKind::Html)
+            }
+            _ => Err(format!(
+                "--chart {}: the file must end in .svg or .html",
+                path.display()
+            )),
+        }
+    }
 }
 
 fn usage(message: &str) -> Result<ExitCode> {

@@ -2,6 +2,7 @@
 //! context here (anyhow); exit codes are documented on each subcommand.
 
 mod backtest;
+mod chart;
 mod data_source;
 pub mod demo;
 mod demo_output;
@@ -126,6 +127,10 @@ enum Command {
         to: Option<String>,
         #[command(flatten)]
         source: data_source::SourceArgs,
+        /// Draw each group that fired — its series, the rule's bound, the trend line at
+        /// each firing, fire and resolve marks — into FILE.svg or FILE.html.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -275,6 +280,7 @@ pub fn main() -> ExitCode {
             from,
             to,
             source,
+            chart,
             format,
         } => backtest::run(&backtest::BacktestOptions {
             rule_file: rule,
@@ -283,6 +289,7 @@ pub fn main() -> ExitCode {
             to,
             source,
             as_json: format == Format::Json,
+            chart,
         }),
         Command::Demo { rules } => demo_output::run(&rules),
         Command::Store(StoreCommand::Serve {
