@@ -12,6 +12,7 @@ pub mod humanize;
 pub mod notify;
 pub mod query;
 pub mod rules;
+pub mod ruletest;
 pub mod scenario;
 pub mod scheduler;
 pub mod source;

@@ -315,3 +315,74 @@ fn backtest_draws_each_group_that_fired() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("must end in .svg or .html"));
 }
+
+#[test]
+fn the_example_rules_pass_their_unit_tests() {
+    let output = trendwatch().args(["test", "tests/rules"]).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("\n7 tests: 7 passed, 0 failed"), "{text}");
+    for rule in [
+        "api-memory-low",
+        "api-memory-leak",
+        "disk-filling-up",
+        "http-5xx-share-rising",
+    ] {
+        assert!(
+            text.contains(&format!("ok    tests/rules/{rule}.test.yaml: ")),
+            "{rule}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_failing_rule_test_shows_expected_and_got_and_a_broken_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = std::fs::canonicalize("rules/api-memory-low.yaml").unwrap();
+    let wrong = dir.path().join("wrong.test.yaml");
+    std::fs::write(
+        &wrong,
+        format!(
+            "rule_files: [{}]\nstart: 2026-11-19T00:00:00Z\ntests:\n  - name: fires too early\n    interval: 1m\n    input_series:\n      - fields: {{ metricset.name: memory, host.name: api-1 }}\n        values: 300MB-10MBx30\n    alerts:\n      - at: 25m\n        firing: [api-1]\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let output = trendwatch().arg("test").arg(&wrong).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("api-memory-low at 25m (2026-11-19 00:25): expected firing [api-1], got []"),
+        "{text}"
+    );
+    assert!(
+        text.contains("api-1: last event Pending at 00:23: 90 MB is below 100 MB"),
+        "{text}"
+    );
+
+    let broken = dir.path().join("broken.test.yaml");
+    std::fs::write(&broken, "rule_files: [x.yaml]\ntests: []\nextra: 1\n").unwrap();
+    let output = trendwatch().arg("test").arg(&broken).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("broken.test.yaml:3:1: unknown field `extra`"),
+        "{text}"
+    );
+    let bad_series = dir.path().join("series.test.yaml");
+    std::fs::write(
+        &bad_series,
+        format!(
+            "rule_files: [{}]\ntests:\n  - name: bad notation\n    input_series:\n      - fields: {{ host.name: api-1 }}\n        values: 1 2 lots\n    alerts: []\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let output = trendwatch().arg("test").arg(&bad_series).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("input_series #1: `lots`: `lots` is not a number"),
+        "{text}"
+    );
+}

@@ -154,17 +154,7 @@ impl SharedWriter {
     }
 }
 
-/// The group as people say it: `api-3`, `web-2 /var`, or `all` for an ungrouped rule.
-pub fn group_name(group: &[(String, String)]) -> String {
-    if group.is_empty() {
-        return "all".to_string();
-    }
-    group
-        .iter()
-        .map(|(_, value)| value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::query::group_name;
 
 /// Runs `rules` over the last [`EVALUATED_DAYS`] of the fleet's data, each on its own
 /// schedule, in time order. Timeline lines and notifications go to `out`.

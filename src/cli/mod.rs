@@ -7,6 +7,7 @@ mod data_source;
 pub mod demo;
 mod demo_output;
 mod field_check;
+mod rule_tests;
 mod sparkline;
 mod store;
 mod test_rule;
@@ -134,6 +135,20 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Run rule unit tests: input series in a compact notation, expected alerts.
+    ///
+    /// Each *.test.yaml names rule files, gives series per group (`8000-50x96`: from 8000,
+    /// minus 50 per point, 96 points; `_` for a gap; `7x3`; plain numbers; units like
+    /// 100MB) and which groups must be firing at given times. Every test loads its series
+    /// into a fresh embedded store and replays the rules through the real searches,
+    /// analysis and alert lifecycle; offline. Directories are searched for *.test.yaml.
+    /// See tests/rules/ for examples. Exit codes: 0 all passed, 1 a test failed, 2 a test
+    /// file could not be run.
+    Test {
+        /// Test files, or directories holding *.test.yaml files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
     },
     /// Run the example rules over generated data for a small fleet, in process.
     ///
@@ -291,6 +306,7 @@ pub fn main() -> ExitCode {
             as_json: format == Format::Json,
             chart,
         }),
+        Command::Test { paths } => rule_tests::run(&paths),
         Command::Demo { rules } => demo_output::run(&rules),
         Command::Store(StoreCommand::Serve {
             data,

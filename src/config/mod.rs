@@ -110,8 +110,8 @@ impl Config {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
-        let document: ConfigDocument =
-            serde_saphyr::from_str(text).map_err(|error| vec![diagnostic_from(path, &error)])?;
+        let document: ConfigDocument = serde_saphyr::from_str(text)
+            .map_err(|error| vec![Diagnostic::from_yaml(path, &error)])?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut problems = Vec::new();
         for (name, notifier) in &document.notifiers {
@@ -256,39 +256,6 @@ fn is_e164(number: &str) -> bool {
     number.strip_prefix('+').is_some_and(|digits| {
         (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
     })
-}
-
-fn diagnostic_from(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
-    let (line, column) = error
-        .location()
-        .map_or((0, 0), |location| (location.line(), location.column()));
-    let message = error.without_snippet().to_string();
-    let suffix = format!(" at line {line}, column {column}");
-    let message = message
-        .strip_suffix(&suffix)
-        .unwrap_or(&message)
-        .to_string();
-    let hint = match error.without_snippet() {
-        serde_saphyr::Error::SerdeUnknownField {
-            field, expected, ..
-        }
-        | serde_saphyr::Error::SerdeUnknownVariant {
-            variant: field,
-            expected,
-            ..
-        } => crate::rules::closest(field, expected.iter().copied())
-            .map(|near| format!("did you mean `{near}`?")),
-        _ => None,
-    };
-    Diagnostic {
-        file: path.to_path_buf(),
-        line,
-        column,
-        rule: None,
-        message,
-        hint,
-        source_line: None,
-    }
 }
 
 #[cfg(test)]

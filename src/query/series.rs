@@ -37,6 +37,18 @@ impl std::fmt::Display for GroupKey {
     }
 }
 
+/// The group as people say it: `api-3`, `web-2 /var`, or `all` for an ungrouped rule.
+pub fn group_name(group: &[(String, String)]) -> String {
+    if group.is_empty() {
+        return "all".to_string();
+    }
+    group
+        .iter()
+        .map(|(_, value)| value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// One group's values per bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {

@@ -25,6 +25,41 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic about a whole file (unreadable, not UTF-8, ...).
+    /// A YAML or shape error (serde-saphyr's), at its line and column, with a "did you
+    /// mean" for a misspelt key.
+    pub fn from_yaml(path: &std::path::Path, error: &serde_saphyr::Error) -> Diagnostic {
+        let (line, column) = error
+            .location()
+            .map_or((0, 0), |location| (location.line(), location.column()));
+        let message = error.without_snippet().to_string();
+        let suffix = format!(" at line {line}, column {column}");
+        let message = message
+            .strip_suffix(&suffix)
+            .unwrap_or(&message)
+            .to_string();
+        let hint = match error.without_snippet() {
+            serde_saphyr::Error::SerdeUnknownField {
+                field, expected, ..
+            }
+            | serde_saphyr::Error::SerdeUnknownVariant {
+                variant: field,
+                expected,
+                ..
+            } => crate::rules::closest(field, expected.iter().copied())
+                .map(|near| format!("did you mean `{near}`?")),
+            _ => None,
+        };
+        Diagnostic {
+            file: path.to_path_buf(),
+            line,
+            column,
+            rule: None,
+            message,
+            hint,
+            source_line: None,
+        }
+    }
+
     pub fn for_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             file: file.into(),
