@@ -215,3 +215,23 @@ fn validate_checks_fields_on_a_cluster() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("error: asking the cluster for the fields of `metricbeat-*`: source unavailable: no node answered"), "{stderr}");
 }
+
+#[test]
+fn shell_completions_and_man_pages_are_generated_from_the_command_line() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = trendwatch(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = stdout(&output);
+        for subcommand in ["validate", "test-rule", "backtest", "demo"] {
+            assert!(script.contains(subcommand), "{shell}: {subcommand}");
+        }
+    }
+    let page = stdout(&trendwatch(&["man"]));
+    assert!(page.contains(".TH trendwatch 1"), "{page}");
+    assert!(page.contains("backtest"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    let output = trendwatch(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let backtest = std::fs::read_to_string(dir.path().join("trendwatch-backtest.1")).unwrap();
+    assert!(backtest.contains("\\-\\-chart"), "{backtest}");
+}

@@ -150,6 +150,22 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// For example: `trendwatch completions bash > /etc/bash_completion.d/trendwatch`, or
+    /// `trendwatch completions zsh > "${fpath[1]}/_trendwatch"`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per subcommand with --out-dir.
+    ///
+    /// For example: `trendwatch man --out-dir /usr/local/share/man/man1`.
+    Man {
+        /// Write trendwatch.1 and trendwatch-SUBCOMMAND.1 into this directory.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Run the example rules over generated data for a small fleet, in process.
     ///
     /// Generates 8 days of Metricbeat/Filebeat-shaped data in which an API host leaks
@@ -252,6 +268,23 @@ fn init_logging() {
         .try_init();
 }
 
+/// Prints the main man page, or writes every page (trendwatch.1, trendwatch-backtest.1,
+/// …) into `out_dir`.
+fn man_pages(out_dir: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let command = <Cli as clap::CommandFactory>::command();
+    match out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(command, dir)
+                .with_context(|| format!("writing man pages to {}", dir.display()))?;
+            eprintln!("man pages written to {}", dir.display());
+        }
+        None => clap_mangen::Man::new(command).render(&mut std::io::stdout())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -307,6 +340,16 @@ pub fn main() -> ExitCode {
             chart,
         }),
         Command::Test { paths } => rule_tests::run(&paths),
+        Command::Completions { shell } => {
+            // Into memory first: the generator panics on a failed write (a closed pipe).
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "trendwatch", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(anyhow::Error::from)
+        }
+        Command::Man { out_dir } => man_pages(out_dir.as_deref()),
         Command::Demo { rules } => demo_output::run(&rules),
         Command::Store(StoreCommand::Serve {
             data,
