@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod humanize;
+pub mod import;
 pub mod notify;
 pub mod query;
 pub mod rules;

@@ -7,6 +7,7 @@ mod data_source;
 pub mod demo;
 mod demo_output;
 mod field_check;
+mod import;
 mod rule_tests;
 mod sparkline;
 mod store;
@@ -178,9 +179,34 @@ enum Command {
         #[arg(long = "rules")]
         rules: Vec<PathBuf>,
     },
+    /// Work with rule files written for other tools.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// The embedded store: serve documents over HTTP, or generate test data.
     #[command(subcommand)]
     Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Convert ElastAlert 2 rules into trendwatch rules.
+    ///
+    /// Converts the types that map onto an aggregated series — frequency, flatline, spike,
+    /// metric_aggregation, percentage_match, cardinality — with query_key as group_by,
+    /// timeframe/buffer_time as the window and the alerters as notifier names. Every
+    /// approximation is written as a NOTE comment in the rule; rules that cannot be
+    /// converted (change, any, blacklist, whitelist, new_term, scripts) are listed with the
+    /// reason. Prints the rules (YAML documents separated by ---) unless --out-dir is given.
+    /// Exit codes: 0 all converted, 1 some rules could not be converted, 2 a file could not
+    /// be read as an ElastAlert rule.
+    ImportElastalert {
+        /// ElastAlert 2 rule files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write one NAME.yaml per converted rule into this directory.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -340,6 +366,9 @@ pub fn main() -> ExitCode {
             chart,
         }),
         Command::Test { paths } => rule_tests::run(&paths),
+        Command::Rules(RulesCommand::ImportElastalert { files, out_dir }) => {
+            import::import_elastalert(&files, out_dir.as_deref())
+        }
         Command::Completions { shell } => {
             // Into memory first: the generator panics on a failed write (a closed pipe).
             let mut command = <Cli as clap::CommandFactory>::command();
