@@ -5,6 +5,8 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use std::sync::atomic::Ordering;
+
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde_json::json;
 
@@ -12,7 +14,7 @@ use super::chart;
 use super::data_source::{self, SourceArgs};
 use super::demo::group_name;
 use crate::alerts::Event;
-use crate::engine::backtest::{Backtest, BacktestError, backtest};
+use crate::engine::backtest::{Backtest, BacktestError, Progress, backtest_with_progress};
 use crate::humanize;
 
 /// What `backtest` was asked.
@@ -76,7 +78,15 @@ pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     let started = std::time::Instant::now();
-    let result = runtime.block_on(backtest(&rule, &source, from, to));
+    let progress = Progress::default();
+    let result = std::thread::scope(|scope| {
+        let shown = scope.spawn(|| show_progress(&progress, &rule.name));
+        let result = runtime.block_on(backtest_with_progress(&rule, &source, from, to, &progress));
+        // Whatever happened, the display stops.
+        progress.total.store(usize::MAX, Ordering::Relaxed);
+        let _ = shown.join();
+        result
+    });
     let elapsed = started.elapsed();
     let replay = match result {
         Ok(replay) => replay,
@@ -129,6 +139,35 @@ impl ChartKind {
             )),
         }
     }
+}
+
+/// A progress bar on stderr (drawn only on a terminal, and only once a run has lasted a
+/// second), until `progress.total` is set to `usize::MAX`.
+fn show_progress(progress: &Progress, rule: &str) {
+    let bar = indicatif::ProgressBar::hidden();
+    let started = std::time::Instant::now();
+    loop {
+        let total = progress.total.load(Ordering::Relaxed);
+        if total == usize::MAX {
+            break;
+        }
+        if total > 0 && started.elapsed() >= std::time::Duration::from_secs(1) {
+            if bar.is_hidden() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} [{bar:40}] {percent}% ({eta} left)",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar.set_message(format!("replaying {rule}"));
+            }
+            bar.set_length(total as u64);
+            bar.set_position(progress.done.load(Ordering::Relaxed) as u64);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
 }
 
 fn usage(message: &str) -> Result<ExitCode> {

@@ -6,6 +6,8 @@
 
 mod range;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -118,12 +120,31 @@ pub fn instants(rule: &Rule, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Date
     found
 }
 
+/// How far a backtest has got: judgements done out of the total (instants × groups, known
+/// once the range is read). Shared with a progress display while it runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicUsize,
+    pub total: AtomicUsize,
+}
+
 /// Replays `rule` over `[from, to]` on `source`.
 pub async fn backtest<S: Source>(
     rule: &Rule,
     source: &S,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+) -> Result<Backtest, BacktestError> {
+    backtest_with_progress(rule, source, from, to, &Progress::default()).await
+}
+
+/// [`backtest`], counting its judgements in `progress`.
+pub async fn backtest_with_progress<S: Source>(
+    rule: &Rule,
+    source: &S,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    progress: &Progress,
 ) -> Result<Backtest, BacktestError> {
     if from >= to {
         return Err(BacktestError::EmptyRange {
@@ -144,7 +165,10 @@ pub async fn backtest<S: Source>(
         ..time_grid(rule, *first)
     };
     let read = read_range(rule, source, grid).await?;
-    Ok(replay(rule, read, grid, &instants, from, to))
+    progress
+        .total
+        .store(instants.len() * read.series.len(), Ordering::Relaxed);
+    Ok(replay(rule, read, grid, &instants, from, to, progress))
 }
 
 /// Judges every instant on the series read and steps the alerts; pure. Groups are
@@ -156,6 +180,7 @@ pub fn replay(
     instants: &[DateTime<Utc>],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    progress: &Progress,
 ) -> Backtest {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let per_thread = read.series.len().div_ceil(threads).max(1);
@@ -169,7 +194,7 @@ pub fn replay(
             workers.push(scope.spawn(move || {
                 chunk
                     .into_iter()
-                    .map(|series| replay_group(rule, series, instants))
+                    .map(|series| replay_group(rule, series, instants, progress))
                     .collect::<Vec<_>>()
             }));
         }
@@ -192,7 +217,12 @@ pub fn replay(
 }
 
 /// One group's alert through every instant.
-fn replay_group(rule: &Rule, series: Series, instants: &[DateTime<Utc>]) -> GroupReplay {
+fn replay_group(
+    rule: &Rule,
+    series: Series,
+    instants: &[DateTime<Utc>],
+    progress: &Progress,
+) -> GroupReplay {
     let settings = LifecycleSettings::of(rule);
     let mut group = GroupReplay {
         group: series.group.clone(),
@@ -206,6 +236,7 @@ fn replay_group(rule: &Rule, series: Series, instants: &[DateTime<Utc>]) -> Grou
     };
     let mut state = AlertState::default();
     for at in instants {
+        progress.done.fetch_add(1, Ordering::Relaxed);
         let now = at.timestamp_millis();
         let Some(view) = live_view(rule, &group.series, time_grid(rule, *at)) else {
             continue;
