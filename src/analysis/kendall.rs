@@ -76,6 +76,7 @@ pub(crate) fn score(values: &[f64]) -> (i64, f64) {
     let mut sorted = values.to_vec();
     let mut inversions: u64 = 0;
     // Strictly smaller values overtake larger ones; ties keep their order (not inversions).
+    // The branching merge: a trending series is nearly sorted, which it predicts well.
     merge::sort_reporting_flips(&mut sorted, &|a: &f64, b: &f64| a < b, &mut |passed, _| {
         inversions += passed.len() as u64;
         true

@@ -4,7 +4,7 @@
 //! The method is randomized slope selection in the manner of Matoušek (1991) and
 //! Dillencourt, Mount & Netanyahu (1992), specialised for a few hundred points:
 //!
-//! 1. sample `m = 8n` random pairs (at most 8192); their slopes' quantiles bracket
+//! 1. sample `m = 4n` random pairs (at most 8192); their slopes' quantiles bracket
 //!    the wanted ranks in an interval `(lo, hi]` that holds about `N/√m` slopes;
 //! 2. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
 //!    so sorting the points by `z_lo` with a merge sort counts the slopes `≤ lo` (its
@@ -79,7 +79,7 @@ fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Vec<f64>>
     if highest >= pairs {
         return None;
     }
-    let mut sample = sample_slopes(x, y, (8 * n).min(8192));
+    let mut sample = sample_slopes(x, y, (4 * n).min(8192));
     let m = sample.len() as f64;
     // Sample positions three standard deviations beyond the wanted ranks' expected spots.
     let spot = |rank: usize, side: f64| {
@@ -89,25 +89,35 @@ fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Vec<f64>>
     let lo_at = spot(lowest, -1.0);
     let hi_at = spot(highest, 1.0);
     let lo = (lo_at >= 0.0).then(|| order_statistic(&mut sample, lo_at as usize));
-    let hi = (hi_at < m).then(|| order_statistic(&mut sample, hi_at as usize));
+    // After the first selection everything above `lo_at` lies beyond it: search only there.
+    let above = if lo_at >= 0.0 { lo_at as usize + 1 } else { 0 };
+    let hi = (hi_at < m && hi_at as usize >= above)
+        .then(|| order_statistic(&mut sample[above..], hi_at as usize - above));
 
     // Order by z_lo (index order when lo is −∞), counting the slopes ≤ lo.
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order: Vec<Keyed> = match lo {
+        Some(lo) => keyed_at(x, y, lo)?,
+        None => (0..n).map(|i| Keyed::new(0.0, i)).collect(),
+    };
     let below = match lo {
-        Some(lo) => {
-            let keys = keys_at(x, y, lo)?;
-            sort_counting_flips(&mut order, &keys)
-        }
+        Some(_) => merge::sort_counting_flips(&mut order, &goes_before),
         None => 0,
     };
+    let below = usize::try_from(below).ok()?;
     // Sort into z_hi order; every pair that flips is one slope in (lo, hi].
-    let hi_keys = match hi {
-        Some(hi) => keys_at(x, y, hi)?,
-        // Every slope is ≤ +∞: the final order is reversed index order.
-        None => (0..n).map(|i| -(i as f64)).collect(),
-    };
+    for item in &mut order {
+        let i = item.index as usize;
+        item.key = match hi {
+            Some(hi) => y[i] - hi * x[i],
+            // Every slope is ≤ +∞: the final order is reversed index order.
+            None => -(i as f64),
+        };
+        if !item.key.is_finite() {
+            return None;
+        }
+    }
     let budget = 16 * n + 8 * (pairs as f64 / m.sqrt()) as usize;
-    let candidates = flips_between(&mut order, &hi_keys, x, y, budget)?;
+    let candidates = flips_between(&mut order, x, y, budget)?;
     let ceiling = below + candidates.len();
     if lowest < below || highest >= ceiling {
         return None;
@@ -117,24 +127,21 @@ fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Vec<f64>>
     Some(select_among(&mut candidates, &shifted))
 }
 
-/// `count` slopes of pseudo-random pairs. Seeded from the data size, so the
-/// result of a selection never depends on chance (only how fast it is found).
+/// `count` slopes of pseudo-random pairs. Seeded from the data size, so the result of a
+/// selection never depends on chance (only how fast it is found). One 64-bit LCG step
+/// gives both indices (its high and low halves, each scaled to `0..n` by a multiply), so
+/// consecutive pairs do not wait on a long chain of generator arithmetic.
 fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<f64> {
     let n = x.len() as u64;
     let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ n;
-    let mut next = move || {
-        // SplitMix64.
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    // A uniform index in 0..n by multiply-shift (Lemire), not by a slow modulo.
-    let mut index = move || ((u128::from(next()) * u128::from(n)) >> 64) as usize;
     let mut slopes = Vec::with_capacity(count);
     while slopes.len() < count {
-        let (a, b) = (index(), index());
+        // Knuth's MMIX LCG; the halves' high bits are the well-mixed ones.
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let a = (((state >> 32) * n) >> 32) as usize;
+        let b = (((state & 0xFFFF_FFFF) * n) >> 32) as usize;
         if a != b {
             let (i, j) = (a.min(b), a.max(b));
             slopes.push((y[j] - y[i]) / (x[j] - x[i]));
@@ -143,75 +150,63 @@ fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<f64> {
     slopes
 }
 
-/// `z = y − t·x`, the key under which pairs with slope `≤ t` are out of index order.
-/// `None` if any key is not finite (then the caller falls back to the exact method).
-fn keys_at(x: &[f64], y: &[f64], t: f64) -> Option<Vec<f64>> {
-    let keys: Vec<f64> = x.iter().zip(y).map(|(x, y)| y - t * x).collect();
-    keys.iter().all(|k| k.is_finite()).then_some(keys)
+/// A point's key `z = y − t·x` under some slope `t`, and the point.
+#[derive(Debug, Clone, Copy)]
+struct Keyed {
+    key: f64,
+    index: u32,
 }
 
-/// `a` goes before `b` under key `z_t` when `z_a < z_b`, or on a tie when `a > b`: then a
+impl Keyed {
+    fn new(key: f64, index: usize) -> Self {
+        Keyed {
+            key,
+            index: index as u32,
+        }
+    }
+}
+
+/// The points keyed by `z = y − t·x`, under which pairs with slope `≤ t` are out of index
+/// order. `None` if any key is not finite (then the caller falls back to the exact method).
+fn keyed_at(x: &[f64], y: &[f64], t: f64) -> Option<Vec<Keyed>> {
+    let keyed: Vec<Keyed> = x
+        .iter()
+        .zip(y)
+        .enumerate()
+        .map(|(i, (x, y))| Keyed::new(y - t * x, i))
+        .collect();
+    keyed.iter().all(|k| k.key.is_finite()).then_some(keyed)
+}
+
+/// `a` goes before `b` when `z_a < z_b`, or on a tie when `a` is the later point: then a
 /// pair `i < j` is out of index order exactly when `z_j ≤ z_i`, i.e. its slope is `≤ t`.
-fn goes_before(keys: &[f64], a: usize, b: usize) -> bool {
-    keys[a] < keys[b] || (keys[a] == keys[b] && a > b)
+fn goes_before(a: &Keyed, b: &Keyed) -> bool {
+    a.key < b.key || (a.key == b.key && a.index > b.index)
 }
 
-/// Merge-sorts `order` by `keys` and returns how many pairs changed their relative order.
-fn sort_counting_flips(order: &mut [usize], keys: &[f64]) -> usize {
-    let mut flips = 0;
-    merge::sort_reporting_flips(
-        order,
-        &|a, b| goes_before(keys, *a, *b),
-        &mut |passed, _| {
-            flips += passed.len();
-            true
-        },
-    );
-    flips
-}
-
-/// Merge-sorts `order` (sorted by the lower key) by `keys` (the upper key), returning the
-/// slope of every pair whose order flips on the way — exactly the pairs with a slope in
-/// `(lo, hi]`. Each merge step hands over a whole run of flipped pairs, so the pairs are
-/// collected in a tight loop and divided afterwards. `None` when more than `budget` pairs
-/// flip or a pair flips back into index order (rounding disagreeing with the division), so
-/// the caller can fall back.
-fn flips_between(
-    order: &mut [usize],
-    keys: &[f64],
-    x: &[f64],
-    y: &[f64],
-    budget: usize,
-) -> Option<Vec<f64>> {
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let completed = merge::sort_reporting_flips(
-        order,
-        &|a, b| goes_before(keys, *a, *b),
-        &mut |passed, item| {
-            if pairs.len() + passed.len() > budget {
+/// Merge-sorts `order` (sorted by the lower key, keyed by the upper one) by its keys,
+/// returning the slope of every pair whose order flips on the way — exactly the pairs with
+/// a slope in `(lo, hi]`. `None` when more than `budget` pairs flip or a pair flips back
+/// into index order (rounding disagreeing with the division), so the caller can fall back.
+fn flips_between(order: &mut [Keyed], x: &[f64], y: &[f64], budget: usize) -> Option<Vec<f64>> {
+    let mut slopes: Vec<f64> = Vec::new();
+    let completed = merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
+        if slopes.len() + passed.len() > budget {
+            return false;
+        }
+        let after = item.index as usize;
+        for other in passed {
+            let before = other.index as usize;
+            // Out of index order under the lower key and back in order under the upper
+            // one: impossible in exact arithmetic.
+            if before > after {
                 return false;
             }
-            pairs.extend(passed.iter().map(|&other| (other as u32, item as u32)));
-            true
-        },
-    );
-    if !completed {
-        return None;
-    }
-    // A pair that was out of index order under the lower key and is back in order under
-    // the upper one cannot exist in exact arithmetic.
-    if pairs.iter().any(|&(before, after)| before > after) {
-        return None;
-    }
-    Some(
-        pairs
-            .iter()
-            .map(|&(a, b)| {
-                let (a, b) = (a as usize, b as usize);
-                (y[b] - y[a]) / (x[b] - x[a])
-            })
-            .collect(),
-    )
+            slopes.push((y[after] - y[before]) / (x[after] - x[before]));
+        }
+        true
+    });
+    completed.then_some(slopes)
 }
 
 #[cfg(test)]
