@@ -335,22 +335,33 @@ fn the_example_rules_pass_their_unit_tests() {
     }
 }
 
+/// Writes a rule test file into `dir`, with `RULE` standing for the example memory rule.
+fn rule_test(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let rule = std::fs::canonicalize("rules/api-memory-low.yaml").unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, body.replace("RULE", &rule.display().to_string())).unwrap();
+    path
+}
+
+/// Runs `trendwatch test FILE`: its exit code and stdout.
+fn run_rule_test(path: &Path) -> (Option<i32>, String) {
+    let output = trendwatch().arg("test").arg(path).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+    )
+}
+
 #[test]
 fn a_failing_rule_test_shows_expected_and_got_and_a_broken_file_is_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let rules = std::fs::canonicalize("rules/api-memory-low.yaml").unwrap();
-    let wrong = dir.path().join("wrong.test.yaml");
-    std::fs::write(
-        &wrong,
-        format!(
-            "rule_files: [{}]\nstart: 2026-11-19T00:00:00Z\ntests:\n  - name: fires too early\n    interval: 1m\n    input_series:\n      - fields: {{ metricset.name: memory, host.name: api-1 }}\n        values: 300MB-10MBx30\n    alerts:\n      - at: 25m\n        firing: [api-1]\n",
-            rules.display()
-        ),
-    )
-    .unwrap();
-    let output = trendwatch().arg("test").arg(&wrong).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let text = String::from_utf8_lossy(&output.stdout);
+    let wrong = rule_test(
+        dir.path(),
+        "wrong.test.yaml",
+        "rule_files: [RULE]\nstart: 2026-11-19T00:00:00Z\ntests:\n  - name: fires too early\n    interval: 1m\n    input_series:\n      - fields: { metricset.name: memory, host.name: api-1 }\n        values: 300MB-10MBx30\n    alerts:\n      - at: 25m\n        firing: [api-1]\n",
+    );
+    let (code, text) = run_rule_test(&wrong);
+    assert_eq!(code, Some(1));
     assert!(
         text.contains("api-memory-low at 25m (2026-11-19 00:25): expected firing [api-1], got []"),
         "{text}"
@@ -360,27 +371,25 @@ fn a_failing_rule_test_shows_expected_and_got_and_a_broken_file_is_reported() {
         "{text}"
     );
 
-    let broken = dir.path().join("broken.test.yaml");
-    std::fs::write(&broken, "rule_files: [x.yaml]\ntests: []\nextra: 1\n").unwrap();
-    let output = trendwatch().arg("test").arg(&broken).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let text = String::from_utf8_lossy(&output.stdout);
+    let broken = rule_test(
+        dir.path(),
+        "broken.test.yaml",
+        "rule_files: [x.yaml]\ntests: []\nextra: 1\n",
+    );
+    let (code, text) = run_rule_test(&broken);
+    assert_eq!(code, Some(2));
     assert!(
         text.contains("broken.test.yaml:3:1: unknown field `extra`"),
         "{text}"
     );
-    let bad_series = dir.path().join("series.test.yaml");
-    std::fs::write(
-        &bad_series,
-        format!(
-            "rule_files: [{}]\ntests:\n  - name: bad notation\n    input_series:\n      - fields: {{ host.name: api-1 }}\n        values: 1 2 lots\n    alerts: []\n",
-            rules.display()
-        ),
-    )
-    .unwrap();
-    let output = trendwatch().arg("test").arg(&bad_series).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let text = String::from_utf8_lossy(&output.stdout);
+
+    let bad_series = rule_test(
+        dir.path(),
+        "series.test.yaml",
+        "rule_files: [RULE]\ntests:\n  - name: bad notation\n    input_series:\n      - fields: { host.name: api-1 }\n        values: 1 2 lots\n    alerts: []\n",
+    );
+    let (code, text) = run_rule_test(&bad_series);
+    assert_eq!(code, Some(1));
     assert!(
         text.contains("input_series #1: `lots`: `lots` is not a number"),
         "{text}"

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde_json::json;
 
 use super::chart;
-use super::data_source::{self, SourceArgs};
+use super::data_source::{self, Prepared, SourceArgs};
 use super::demo::group_name;
 use crate::alerts::Event;
 use crate::engine::backtest::{Backtest, BacktestError, Progress, backtest_with_progress};
@@ -36,24 +36,17 @@ pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
         Some(Ok(kind)) => Some(kind),
         None => None,
     };
-    let config = data_source::load_config(options.source.config.as_deref())?;
-    let rule = match data_source::pick_rule(
+    let Prepared {
+        config: _,
+        rule,
+        source,
+    } = match data_source::prepare(
         &options.rule_file,
         options.rule_name.as_deref(),
-        config.as_ref(),
-    ) {
-        Ok(rule) => rule,
-        Err(problem) => {
-            eprintln!("{}", problem.0);
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let source = match data_source::open(&options.source, config.as_ref()) {
-        Ok(source) => source,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            return Ok(ExitCode::from(3));
-        }
+        &options.source,
+    )? {
+        Ok(prepared) => prepared,
+        Err(code) => return Ok(code),
     };
     // Loaded files end where their newest document is; a cluster's data runs to now.
     let end = source.data_end().unwrap_or_else(Utc::now);

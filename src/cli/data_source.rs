@@ -153,14 +153,45 @@ pub fn open(args: &SourceArgs, config: Option<&Config>) -> Result<DataSource> {
              `trendwatch store generate`), or a config with a source"
         ),
     };
-    let shown = settings
-        .nodes
-        .iter()
-        .map(|node| node.as_str().trim_end_matches('/').to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let shown = settings.node_list();
     let source = ElasticsearchSource::new(&settings)?;
     Ok(DataSource::Cluster { source, shown })
+}
+
+/// What `test-rule` and `backtest` start from.
+pub struct Prepared {
+    pub config: Option<Config>,
+    pub rule: Rule,
+    pub source: DataSource,
+}
+
+/// Loads the config, picks the rule and opens the data. `Ok(Err(code))` after saying why:
+/// 2 when the rule cannot be taken, 3 when there is no data to run on.
+pub fn prepare(
+    rule_file: &Path,
+    rule_name: Option<&str>,
+    args: &SourceArgs,
+) -> Result<Result<Prepared, std::process::ExitCode>> {
+    let config = load_config(args.config.as_deref())?;
+    let rule = match pick_rule(rule_file, rule_name, config.as_ref()) {
+        Ok(rule) => rule,
+        Err(problem) => {
+            eprintln!("{}", problem.0);
+            return Ok(Err(std::process::ExitCode::from(2)));
+        }
+    };
+    let source = match open(args, config.as_ref()) {
+        Ok(source) => source,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return Ok(Err(std::process::ExitCode::from(3)));
+        }
+    };
+    Ok(Ok(Prepared {
+        config,
+        rule,
+        source,
+    }))
 }
 
 /// Why the rule could not be taken: printed, exit code 2.

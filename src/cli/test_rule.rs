@@ -9,7 +9,7 @@ use anyhow::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
-use super::data_source::{self, SourceArgs};
+use super::data_source::{self, Prepared, SourceArgs};
 use super::demo::group_name;
 use super::sparkline::sparkline;
 use crate::alerts::AlertKey;
@@ -44,24 +44,17 @@ struct WouldFire {
 /// Exit codes: 0 done, 1 a group is breached and `--fail-on-fire` was given, 2 the rule (or
 /// `--at`) is invalid, 3 the data could not be read.
 pub fn run(options: &TestRuleOptions) -> Result<ExitCode> {
-    let config = data_source::load_config(options.source.config.as_deref())?;
-    let rule = match data_source::pick_rule(
+    let Prepared {
+        config,
+        rule,
+        source,
+    } = match data_source::prepare(
         &options.rule_file,
         options.rule_name.as_deref(),
-        config.as_ref(),
-    ) {
-        Ok(rule) => rule,
-        Err(problem) => {
-            eprintln!("{}", problem.0);
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let source = match data_source::open(&options.source, config.as_ref()) {
-        Ok(source) => source,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            return Ok(ExitCode::from(3));
-        }
+        &options.source,
+    )? {
+        Ok(prepared) => prepared,
+        Err(code) => return Ok(code),
     };
     let end = source.data_end().unwrap_or_else(Utc::now);
     let at = match &options.at {

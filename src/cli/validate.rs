@@ -70,12 +70,7 @@ pub fn run(
         }
     };
     if let Some(settings) = &cluster {
-        let shown = settings
-            .nodes
-            .iter()
-            .map(|node| node.as_str().trim_end_matches('/').to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let shown = settings.node_list();
         match super::field_check::check(&report.rules, settings) {
             Ok(field_problems) => {
                 problems.extend(field_problems);

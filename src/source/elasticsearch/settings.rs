@@ -71,6 +71,15 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// The node URLs as people read them, for output: `https://es-1:9200, https://es-2:9200`.
+    pub fn node_list(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|node| node.as_str().trim_end_matches('/').to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
     pub const DEFAULT_MSEARCH_BATCH: usize = 50;
