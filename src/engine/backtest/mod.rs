@@ -25,7 +25,7 @@ pub use range::{RangeRead, read_range};
 /// Why a backtest could not run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BacktestError {
-    #[error("`--from` ({from}) must be before `--to` ({to})")]
+    #[error("the range must start ({from}) before it ends ({to})")]
     EmptyRange { from: String, to: String },
     #[error(
         "rule `{rule}` would not run between {from} and {to}: its schedule has no instant in that range"
