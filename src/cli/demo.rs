@@ -15,7 +15,7 @@ use crate::engine::{Engine, RuleRun};
 use crate::notify::{NotifierRegistry, StdoutNotifier};
 use crate::rules::{Rule, ValidationContext, load_paths, parse_rules};
 use crate::scenario::{Fleet, Generated};
-use crate::scheduler::next_run;
+use crate::scheduler::runs_between;
 use crate::source::embedded::{EmbeddedStore, StoreBuilder};
 
 /// The example rules from `rules/`, built in so the demo runs from anywhere.
@@ -182,11 +182,11 @@ pub async fn run_demo(fleet: &Fleet, rules: &[Rule], mut out: SharedWriter) -> R
     let (from, to) = (fleet.end() - TimeDelta::days(EVALUATED_DAYS), fleet.end());
     let mut runs = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
-        let mut at = from;
-        while let Some(next) = next_run(&rule.schedule, at).filter(|next| *next <= to) {
-            runs.push((next, index));
-            at = next;
-        }
+        runs.extend(
+            runs_between(&rule.schedule, from, to)
+                .into_iter()
+                .map(|at| (at, index)),
+        );
     }
     runs.sort();
     // Rules due at the same instant are evaluated together, as the daemon will: their

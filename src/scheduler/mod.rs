@@ -23,6 +23,21 @@ pub fn next_run(schedule: &Schedule, after: DateTime<Utc>) -> Option<DateTime<Ut
     }
 }
 
+/// Every run strictly after `after` and no later than `until`, in order.
+pub fn runs_between(
+    schedule: &Schedule,
+    after: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    let mut runs = Vec::new();
+    let mut at = after;
+    while let Some(next) = next_run(schedule, at).filter(|next| *next <= until) {
+        runs.push(next);
+        at = next;
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,6 +45,31 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn runs_between_excludes_the_start_and_includes_the_end() {
+        let every = Schedule::Every(Duration::from_secs(600));
+        assert_eq!(
+            runs_between(
+                &every,
+                at("2026-11-20T10:00:00Z"),
+                at("2026-11-20T10:30:00Z")
+            ),
+            [
+                at("2026-11-20T10:10:00Z"),
+                at("2026-11-20T10:20:00Z"),
+                at("2026-11-20T10:30:00Z")
+            ]
+        );
+        assert!(
+            runs_between(
+                &every,
+                at("2026-11-20T10:01:00Z"),
+                at("2026-11-20T10:09:00Z")
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::alerts::{AlertState, Event, LifecycleSettings, step};
 use crate::analysis::Verdict;
 use crate::query::{GroupKey, Series, TimeGrid, change_windows, time_grid};
 use crate::rules::Rule;
-use crate::scheduler::next_run;
+use crate::scheduler::runs_between;
 use crate::source::Source;
 
 pub use range::{RangeRead, read_range};
@@ -111,13 +111,7 @@ impl Backtest {
 
 /// The instants `rule`'s schedule runs at in `[from, to]`.
 pub fn instants(rule: &Rule, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-    let mut found = Vec::new();
-    let mut at = from - chrono::Duration::milliseconds(1);
-    while let Some(next) = next_run(&rule.schedule, at).filter(|next| *next <= to) {
-        found.push(next);
-        at = next;
-    }
-    found
+    runs_between(&rule.schedule, from - chrono::Duration::milliseconds(1), to)
 }
 
 /// How far a backtest has got: judgements done out of the total (instants × groups, known
