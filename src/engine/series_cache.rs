@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use crate::query::{GroupKey, Series, TimeGrid};
+use crate::query::{GroupKey, Series, TimeGrid, empty_bucket_value};
 use crate::rules::{Condition, Metric, Rule};
 
 /// Known buckets asked again each cycle, for documents that arrived late.
@@ -141,7 +141,7 @@ impl SeriesCache {
         }
         let mut fetched: HashMap<GroupKey, Series> =
             fetched.into_iter().map(|s| (s.group.clone(), s)).collect();
-        let empty_value = rule.metric.is_count().then_some(0.0);
+        let empty_value = empty_bucket_value(&rule.metric);
         for cached in &mut entry.series {
             cached.values.copy_within(shift..shift + kept, 0);
             cached.counts.copy_within(shift..shift + kept, 0);

@@ -12,4 +12,6 @@ pub use plan::{
     MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, change_windows, plan_over, plan_page,
     plan_range, plan_search, time_grid,
 };
-pub use series::{GroupKey, Page, ResponseError, Series, group_name, page_from_response};
+pub use series::{
+    GroupKey, Page, ResponseError, Series, empty_bucket_value, group_name, page_from_response,
+};

@@ -60,6 +60,24 @@ pub struct Series {
     pub counts: Vec<u64>,
 }
 
+impl Series {
+    /// A series over `grid` in which no bucket has documents, as a search finding none
+    /// reads it.
+    pub fn empty(group: GroupKey, grid: TimeGrid, metric: &Metric) -> Series {
+        Series {
+            group,
+            grid,
+            values: vec![empty_bucket_value(metric); grid.len()],
+            counts: vec![0; grid.len()],
+        }
+    }
+}
+
+/// The value of a bucket without documents: 0 for a count, none for any other metric.
+pub fn empty_bucket_value(metric: &Metric) -> Option<f64> {
+    metric.is_count().then_some(0.0)
+}
+
 /// The response did not have the shape the planned search asks for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
@@ -191,26 +209,16 @@ impl Reader<'_> {
         path: &str,
         group: GroupKey,
     ) -> Result<Series, ResponseError> {
-        let len = self.grid.len();
-        let mut values = vec![None; len];
-        let mut counts = vec![0; len];
-        if self.metric.is_count() {
-            values.fill(Some(0.0));
-        }
+        let mut series = Series::empty(group, self.grid, self.metric);
         for (index, bucket) in histogram.buckets.iter().enumerate() {
             let Some(slot) = self.grid.index_of(bucket.key.0) else {
                 continue;
             };
             let (value, volume) = self.bucket_value(bucket, path, index)?;
-            values[slot] = value;
-            counts[slot] = volume;
+            series.values[slot] = value;
+            series.counts[slot] = volume;
         }
-        Ok(Series {
-            group,
-            grid: self.grid,
-            values,
-            counts,
-        })
+        Ok(series)
     }
 
     fn bucket_value(

@@ -15,7 +15,7 @@ use super::evaluate::EvaluationError;
 use super::judge::judge;
 use crate::alerts::{AlertState, Event, LifecycleSettings, step};
 use crate::analysis::Verdict;
-use crate::query::{GroupKey, Series, TimeGrid, change_windows, time_grid};
+use crate::query::{GroupKey, Series, TimeGrid, change_windows, empty_bucket_value, time_grid};
 use crate::rules::Rule;
 use crate::scheduler::runs_between;
 use crate::source::Source;
@@ -273,7 +273,7 @@ fn live_view(rule: &Rule, whole: &Series, seen: TimeGrid) -> Option<Series> {
     let mut counts = whole.counts[offset..end].to_vec();
     let windows = change_windows(rule, seen.end_ms);
     if !windows.is_empty() {
-        let empty = rule.metric.is_count().then_some(0.0);
+        let empty = empty_bucket_value(&rule.metric);
         for (slot, (value, count)) in values.iter_mut().zip(counts.iter_mut()).enumerate() {
             let start = seen.start_ms + slot as i64 * seen.bucket_ms;
             let inside = windows

@@ -40,7 +40,7 @@ pub async fn read_range<S: Source>(
         for piece in pieces {
             let whole = groups
                 .entry(piece.group.clone())
-                .or_insert_with(|| empty_series(rule, piece.group.clone(), grid));
+                .or_insert_with(|| Series::empty(piece.group.clone(), grid, &rule.metric));
             place(whole, &piece);
         }
     }
@@ -67,17 +67,6 @@ fn spans(grid: TimeGrid, limits: PlanLimits) -> Vec<TimeGrid> {
         start = end;
     }
     spans
-}
-
-/// A series over `grid` with no data yet, as a search finding no documents would read.
-fn empty_series(rule: &Rule, group: GroupKey, grid: TimeGrid) -> Series {
-    let empty = rule.metric.is_count().then_some(0.0);
-    Series {
-        group,
-        grid,
-        values: vec![empty; grid.len()],
-        counts: vec![0; grid.len()],
-    }
 }
 
 /// Copies `piece` (a span of the whole grid) into `whole`.
