@@ -24,7 +24,6 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A diagnostic about a whole file (unreadable, not UTF-8, ...).
     /// A YAML or shape error (serde-saphyr's), at its line and column, with a "did you
     /// mean" for a misspelt key.
     pub fn from_yaml(path: &std::path::Path, error: &serde_saphyr::Error) -> Diagnostic {
@@ -60,6 +59,7 @@ impl Diagnostic {
         }
     }
 
+    /// A diagnostic about a whole file (unreadable, not UTF-8, ...).
     pub fn for_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             file: file.into(),
