@@ -95,15 +95,14 @@ fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Vec<f64>>
         .then(|| order_statistic(&mut sample[above..], hi_at as usize - above));
 
     // Order by z_lo (index order when lo is −∞), counting the slopes ≤ lo.
-    let mut order: Vec<Keyed> = match lo {
-        Some(lo) => keyed_at(x, y, lo)?,
-        None => (0..n).map(|i| Keyed::new(0.0, i)).collect(),
+    let (mut order, below) = match lo {
+        Some(lo) => {
+            let mut order = keyed_at(x, y, lo)?;
+            let below = merge::sort_counting_flips(&mut order, &goes_before);
+            (order, usize::try_from(below).ok()?)
+        }
+        None => ((0..n).map(|i| Keyed::new(0.0, i)).collect(), 0),
     };
-    let below = match lo {
-        Some(_) => merge::sort_counting_flips(&mut order, &goes_before),
-        None => 0,
-    };
-    let below = usize::try_from(below).ok()?;
     // Sort into z_hi order; every pair that flips is one slope in (lo, hi].
     for item in &mut order {
         let i = item.index as usize;
