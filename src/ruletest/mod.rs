@@ -168,7 +168,7 @@ async fn run_case(
         }
     }
     let store = builder.finish().map_err(|e| e.to_string())?;
-    let mut replays: BTreeMap<String, (DateTime<Utc>, Backtest)> = BTreeMap::new();
+    let mut replays: BTreeMap<String, Backtest> = BTreeMap::new();
     let mut failures = Vec::new();
     for expectation in &case.alerts {
         let rule = pick(rules, expectation.rule.as_deref())?;
@@ -180,20 +180,20 @@ async fn run_case(
             ));
         }
         // One replay per rule, long enough for its latest expectation.
-        let until = case
-            .alerts
-            .iter()
-            .filter(|e| e.rule.as_deref().is_none_or(|name| name == rule.name))
-            .filter_map(|e| instant(&e.at, start).ok())
-            .max()
-            .unwrap_or(at);
         if !replays.contains_key(&rule.name) {
+            let until = case
+                .alerts
+                .iter()
+                .filter(|e| e.rule.as_deref().is_none_or(|name| name == rule.name))
+                .filter_map(|e| instant(&e.at, start).ok())
+                .max()
+                .unwrap_or(at);
             let replay = backtest(rule, &store, start, until)
                 .await
                 .map_err(|error| error.to_string())?;
-            replays.insert(rule.name.clone(), (until, replay));
+            replays.insert(rule.name.clone(), replay);
         }
-        let (_, replay) = &replays[&rule.name];
+        let replay = &replays[&rule.name];
         let got = firing_at(replay, at);
         let expected: BTreeSet<String> = expectation.firing.iter().cloned().collect();
         if got != expected {
@@ -233,12 +233,13 @@ impl Writing {
                 Metric::Count | Metric::Ratio { .. } => None,
             })
             .collect();
-        match fields.len() {
-            0 => Ok(Writing::Count),
-            1 => Ok(Writing::Field(fields.into_iter().collect::<String>())),
-            _ => Err(format!(
+        let fields: Vec<&str> = fields.into_iter().collect();
+        match fields.as_slice() {
+            [] => Ok(Writing::Count),
+            [field] => Ok(Writing::Field((*field).to_string())),
+            several => Err(format!(
                 "the rules read several fields ({}): say which one with `field:`",
-                fields.into_iter().collect::<Vec<_>>().join(", ")
+                several.join(", ")
             )),
         }
     }
