@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde_json::json;
@@ -31,9 +31,13 @@ pub struct BacktestOptions {
 
 /// Exit codes: 0 done, 2 the rule (or a time) is invalid, 3 the data could not be read.
 pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
-    let chart_kind = match options.chart.as_deref().map(ChartKind::of) {
+    let chart = match options
+        .chart
+        .as_deref()
+        .map(|path| ChartKind::of(path).map(|kind| (path, kind)))
+    {
         Some(Err(message)) => return usage(&message),
-        Some(Ok(kind)) => Some(kind),
+        Some(Ok(chart)) => Some(chart),
         None => None,
     };
     let Prepared {
@@ -72,11 +76,12 @@ pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
         .build()?;
     let started = std::time::Instant::now();
     let progress = Progress::default();
+    let finished = AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
-        let shown = scope.spawn(|| show_progress(&progress, &rule.name));
+        let shown = scope.spawn(|| show_progress(&progress, &finished, &rule.name));
         let result = runtime.block_on(backtest_with_progress(&rule, &source, from, to, &progress));
         // Whatever happened, the display stops.
-        progress.total.store(usize::MAX, Ordering::Relaxed);
+        finished.store(true, Ordering::Relaxed);
         let _ = shown.join();
         result
     });
@@ -91,7 +96,7 @@ pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
             return Ok(ExitCode::from(3));
         }
     };
-    if let (Some(path), Some(kind)) = (&options.chart, chart_kind) {
+    if let Some((path, kind)) = chart {
         let drawing = match kind {
             ChartKind::Svg => chart::svg(&replay, &rule),
             ChartKind::Html => chart::html(&replay, &rule),
@@ -134,19 +139,19 @@ impl ChartKind {
     }
 }
 
-/// A progress bar on stderr (drawn only on a terminal, and only once a run has lasted a
-/// second), until `progress.total` is set to `usize::MAX`.
-fn show_progress(progress: &Progress, rule: &str) {
-    let bar = indicatif::ProgressBar::hidden();
+/// A progress bar on stderr, drawn only on a terminal and only once a run has lasted a
+/// second, until `finished` is set.
+fn show_progress(progress: &Progress, finished: &AtomicBool, rule: &str) {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return;
+    }
     let started = std::time::Instant::now();
-    loop {
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    while !finished.load(Ordering::Relaxed) {
         let total = progress.total.load(Ordering::Relaxed);
-        if total == usize::MAX {
-            break;
-        }
         if total > 0 && started.elapsed() >= std::time::Duration::from_secs(1) {
-            if bar.is_hidden() {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            let bar = bar.get_or_insert_with(|| {
+                let bar = indicatif::ProgressBar::new(total as u64);
                 bar.set_style(
                     indicatif::ProgressStyle::with_template(
                         "{msg} [{bar:40}] {percent}% ({eta} left)",
@@ -154,13 +159,15 @@ fn show_progress(progress: &Progress, rule: &str) {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 bar.set_message(format!("replaying {rule}"));
-            }
-            bar.set_length(total as u64);
+                bar
+            });
             bar.set_position(progress.done.load(Ordering::Relaxed) as u64);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    bar.finish_and_clear();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
 }
 
 fn usage(message: &str) -> Result<ExitCode> {
