@@ -17,13 +17,15 @@
 //! Run: `cargo bench --bench planner`.
 
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use divan::{Bencher, black_box};
 use serde_json::{Value, json};
 use trendwatch::engine::{Fetch, SeriesCache};
-use trendwatch::query::{Answer, PlanLimits, page_from_response, plan_over, plan_page, time_grid};
+use trendwatch::query::{
+    Answer, PlanLimits, Series, page_from_response, plan_over, plan_page, time_grid,
+};
 use trendwatch::rules::{Rule, ValidationContext, parse_rules};
 use trendwatch::source::embedded::StoreBuilder;
 
@@ -186,7 +188,8 @@ fn cycle_incremental_1000_rules(bencher: Bencher) {
     .series;
     let mut cache = SeriesCache::default();
     for rule in RULE_SET.iter() {
-        cache.store_full(rule, full_plan.grid, &full_series, now_ms);
+        let own: Vec<Arc<Series>> = full_series.iter().cloned().map(Arc::new).collect();
+        cache.store_full(rule, full_plan.grid, &own, now_ms);
     }
     let newest = Answer::Bytes(newest.clone());
     bencher.bench_local(|| {

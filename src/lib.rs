@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod humanize;
 pub mod import;
+pub mod json;
 pub mod notify;
 pub mod query;
 pub mod rules;

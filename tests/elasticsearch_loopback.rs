@@ -43,7 +43,7 @@ fn series(evaluation: &RuleEvaluation) -> Vec<&Series> {
     evaluation
         .groups
         .iter()
-        .map(|group| &group.series)
+        .map(|group| group.series.as_ref())
         .collect()
 }
 

@@ -27,7 +27,7 @@ fn store() -> EmbeddedStore {
 }
 
 fn series(groups: &[trendwatch::engine::GroupVerdict]) -> Vec<Series> {
-    groups.iter().map(|g| g.series.clone()).collect()
+    groups.iter().map(|g| Series::clone(&g.series)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -106,8 +106,8 @@ fn series_at(
     Series {
         group: GroupKey(group.to_vec()),
         grid,
-        values,
-        counts,
+        values: values.into(),
+        counts: counts.into(),
     }
 }
 

@@ -3,6 +3,8 @@
 //! composite pages rule by rule, read the series, judge every group. Pure apart from the
 //! searches.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::judge::judge;
@@ -18,7 +20,9 @@ use crate::source::{SearchRequest, Source, SourceError};
 /// One group's series and what the condition says about it.
 #[derive(Debug, Clone)]
 pub struct GroupVerdict {
-    pub series: Series,
+    /// Shared with the engine's series cache, which updates it in place next cycle
+    /// (after copying it if this is still held).
+    pub series: Arc<Series>,
     pub verdict: Verdict,
 }
 
@@ -146,6 +150,7 @@ impl<S: Source> Reading<'_, S> {
         let (series, mut searches) = self.all_pages(&plan, first).await?;
         let series = match fetch {
             Fetch::Full(full) => {
+                let series = shared(series);
                 cache.store_full(rule, full, &series, now_ms);
                 series
             }
@@ -156,6 +161,7 @@ impl<S: Source> Reading<'_, S> {
                     let full_plan = plan_over(rule, full, self.limits, None);
                     let answer = search(rule, self.source, &full_plan).await?;
                     let (all, more) = self.all_pages(&full_plan, &answer).await?;
+                    let all = shared(all);
                     searches += more;
                     cache.store_full(rule, full, &all, now_ms);
                     all
@@ -189,6 +195,10 @@ impl<S: Source> Reading<'_, S> {
         })
         .await
     }
+}
+
+fn shared(series: Vec<Series>) -> Vec<Arc<Series>> {
+    series.into_iter().map(Arc::new).collect()
 }
 
 /// Reads the first page's answer and follows the composite `after_key`s, planning each

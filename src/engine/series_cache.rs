@@ -11,9 +11,10 @@
 //! Change rules ask only for a few short windows already and are always read in full.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::query::{GroupKey, Series, TimeGrid, empty_bucket_value};
-use crate::rules::{Condition, Metric, Rule};
+use crate::rules::{Condition, Duration, Metric, Rule};
 
 /// Known buckets asked again each cycle, for documents that arrived late.
 pub const REFETCH_BUCKETS: i64 = 2;
@@ -39,10 +40,9 @@ impl Fetch {
 }
 
 struct Entry {
-    /// What the rule searches for, apart from time: a change here invalidates the entry.
-    search: String,
+    search: SearchShape,
     read_in_full_at_ms: i64,
-    series: Vec<Series>,
+    series: Vec<Arc<Series>>,
     grid: TimeGrid,
 }
 
@@ -52,18 +52,37 @@ pub struct SeriesCache {
     entries: HashMap<String, Entry>,
 }
 
-fn search_of(rule: &Rule) -> String {
-    format!(
-        "{:?}",
-        (
-            &rule.index,
-            &rule.timestamp_field,
-            &rule.filter,
-            &rule.group_by,
-            &rule.metric,
-            rule.bucket
-        )
-    )
+/// What a rule searches for, apart from time: when it changes, the cached series are
+/// no longer what a full search would return.
+struct SearchShape {
+    index: String,
+    timestamp_field: String,
+    filter: Vec<serde_json::Value>,
+    group_by: Vec<String>,
+    metric: Metric,
+    bucket: Duration,
+}
+
+impl SearchShape {
+    fn of(rule: &Rule) -> Self {
+        SearchShape {
+            index: rule.index.clone(),
+            timestamp_field: rule.timestamp_field.clone(),
+            filter: rule.filter.clone(),
+            group_by: rule.group_by.clone(),
+            metric: rule.metric.clone(),
+            bucket: rule.bucket,
+        }
+    }
+
+    fn matches(&self, rule: &Rule) -> bool {
+        self.index == rule.index
+            && self.timestamp_field == rule.timestamp_field
+            && self.filter == rule.filter
+            && self.group_by == rule.group_by
+            && self.metric == rule.metric
+            && self.bucket == rule.bucket
+    }
 }
 
 impl SeriesCache {
@@ -84,7 +103,7 @@ impl SeriesCache {
         );
         let usable = !matches!(rule.condition, Condition::Change(_))
             && !ratio_of_subset
-            && entry.search == search_of(rule)
+            && entry.search.matches(rule)
             && entry.grid.bucket_ms == full.bucket_ms
             && now_ms - entry.read_in_full_at_ms < FULL_REFRESH_MS
             && entry.grid.start_ms <= full.start_ms
@@ -104,11 +123,11 @@ impl SeriesCache {
     }
 
     /// Keeps the series of a full read.
-    pub fn store_full(&mut self, rule: &Rule, full: TimeGrid, series: &[Series], now_ms: i64) {
+    pub fn store_full(&mut self, rule: &Rule, full: TimeGrid, series: &[Arc<Series>], now_ms: i64) {
         self.entries.insert(
             rule.name.clone(),
             Entry {
-                search: search_of(rule),
+                search: SearchShape::of(rule),
                 read_in_full_at_ms: now_ms,
                 series: series.to_vec(),
                 grid: full,
@@ -123,50 +142,111 @@ impl SeriesCache {
 
     /// The full series from the cached ones and the newest buckets `fetched` over
     /// `fetch`'s grid; `None` when a full read is needed (a group the cache does not know).
-    /// The cached series are moved along their grid in place.
+    ///
+    /// The cached series slide along their grid in place: the oldest buckets are dropped
+    /// and the fetched ones appended, so a cycle touches only the new buckets. The series
+    /// handed out are shared with the cache; one still held from the previous cycle is
+    /// copied before it changes.
     pub fn merge(
         &mut self,
         rule: &Rule,
         fetch: TimeGrid,
         full: TimeGrid,
         fetched: Vec<Series>,
-    ) -> Option<Vec<Series>> {
+    ) -> Option<Vec<Arc<Series>>> {
         let entry = self.entries.get_mut(&rule.name)?;
         let bucket = full.bucket_ms;
         // Buckets the grid moved by, and how many known ones are kept.
         let shift = usize::try_from((full.start_ms - entry.grid.start_ms) / bucket).ok()?;
         let kept = usize::try_from((fetch.start_ms - full.start_ms) / bucket).ok()?;
-        if entry.grid.len() < shift + kept || fetch.end_ms != full.end_ms {
+        if entry.grid.len() < shift + kept
+            || fetch.end_ms != full.end_ms
+            || fetched.iter().any(|s| s.values.len() != fetch.len())
+        {
             return None;
         }
-        let mut fetched: HashMap<GroupKey, Series> =
-            fetched.into_iter().map(|s| (s.group.clone(), s)).collect();
+        let mut fetched = Matcher::new(fetched);
         let empty_value = empty_bucket_value(&rule.metric);
         for cached in &mut entry.series {
-            cached.values.copy_within(shift..shift + kept, 0);
-            cached.counts.copy_within(shift..shift + kept, 0);
-            cached.values.resize(full.len(), empty_value);
-            cached.counts.resize(full.len(), 0);
-            cached.grid = full;
-            match fetched.remove(&cached.group) {
+            let series = Arc::make_mut(cached);
+            series.values.drop_oldest(shift);
+            series.counts.drop_oldest(shift);
+            series.values.truncate(kept);
+            series.counts.truncate(kept);
+            series.grid = full;
+            match fetched.take(&series.group) {
                 Some(newest) => {
-                    cached.values[kept..].copy_from_slice(&newest.values);
-                    cached.counts[kept..].copy_from_slice(&newest.counts);
+                    series.values.extend_from_slice(&newest.values);
+                    series.counts.extend_from_slice(&newest.counts);
                 }
                 None => {
-                    cached.values[kept..].fill(empty_value);
-                    cached.counts[kept..].fill(0);
+                    series.values.resize(full.len(), empty_value);
+                    series.counts.resize(full.len(), 0);
                 }
             }
         }
         entry.grid = full;
-        if !fetched.is_empty() {
+        if !fetched.all_taken() {
             return None;
         }
-        // A full search returns only groups with documents in its range.
+        // A full search returns only groups with documents in its range. The newest
+        // bucket usually has some, so this looks at one or two buckets per group.
         entry
             .series
-            .retain(|series| series.counts.iter().any(|&c| c > 0));
+            .retain(|series| series.counts.iter().rev().any(|&c| c > 0));
         Some(entry.series.clone())
+    }
+}
+
+/// Finds the fetched series of each cached group. Both lists come in the source's group
+/// order, so each is usually the next one; a lookup table is built only when they part.
+struct Matcher {
+    fetched: Vec<Option<Series>>,
+    next: usize,
+    left: usize,
+    by_group: Option<HashMap<GroupKey, usize>>,
+}
+
+impl Matcher {
+    fn new(fetched: Vec<Series>) -> Self {
+        Matcher {
+            left: fetched.len(),
+            fetched: fetched.into_iter().map(Some).collect(),
+            next: 0,
+            by_group: None,
+        }
+    }
+
+    /// The fetched series of `group`, if it was fetched.
+    fn take(&mut self, group: &GroupKey) -> Option<Series> {
+        let next_matches = self
+            .fetched
+            .get(self.next)
+            .and_then(Option::as_ref)
+            .is_some_and(|series| series.group == *group);
+        let index = if next_matches {
+            self.next
+        } else {
+            let fetched = &self.fetched;
+            *self
+                .by_group
+                .get_or_insert_with(|| {
+                    fetched
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, s)| s.as_ref().map(|s| (s.group.clone(), i)))
+                        .collect()
+                })
+                .get(group)?
+        };
+        let series = self.fetched.get_mut(index)?.take()?;
+        self.next = index + 1;
+        self.left -= 1;
+        Some(series)
+    }
+
+    /// Whether every fetched series went to a cached group.
+    fn all_taken(&self) -> bool {
+        self.left == 0
     }
 }

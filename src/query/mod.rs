@@ -2,11 +2,13 @@
 //! response. Knows the Elasticsearch request/response formats; does no I/O.
 
 mod answer;
+mod buckets;
 mod fields;
 mod plan;
 mod series;
 
 pub use answer::Answer;
+pub use buckets::Buckets;
 pub use fields::{FieldProblem, FieldUse, check_fields, fields_of};
 pub use plan::{
     MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, change_windows, plan_over, plan_page,

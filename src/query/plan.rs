@@ -10,8 +10,9 @@
 //! once however many there are.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use crate::json::object;
 use crate::rules::{Condition, FieldAggregation, Metric, Rule};
 
 /// Most groups one page asks for, however generous the bucket budget.
@@ -171,15 +172,27 @@ fn plan_with(
     after: Option<&Value>,
     coverage: Coverage,
 ) -> SearchPlan {
-    let time_field = rule.timestamp_field.as_str();
-    let range = |start: i64, end: i64| json!({ "range": { time_field: { "gte": start, "lt": end, "format": "epoch_millis" } } });
+    // Built by moving values in: planned for every rule every cycle, so no deep copies.
+    let range = |start: i64, end: i64| {
+        let bounds = object([
+            ("gte", start.into()),
+            ("lt", end.into()),
+            ("format", "epoch_millis".into()),
+        ]);
+        object([(
+            "range",
+            Value::Object(Map::from_iter([(rule.timestamp_field.clone(), bounds)])),
+        )])
+    };
     let mut filters = rule.filter.clone();
-    let mut histogram = json!({
-        "field": rule.timestamp_field,
-        "fixed_interval": rule.bucket.to_es_interval(),
-        "min_doc_count": 0,
-        "extended_bounds": { "min": grid.start_ms, "max": grid.end_ms - grid.bucket_ms }
-    });
+    let mut histogram = Map::from_iter([
+        ("field".to_string(), rule.timestamp_field.as_str().into()),
+        (
+            "fixed_interval".to_string(),
+            rule.bucket.to_es_interval().into(),
+        ),
+        ("min_doc_count".to_string(), 0.into()),
+    ]);
     let mut buckets_per_group = grid.len();
     match (&rule.condition, coverage) {
         (Condition::Change(_), Coverage::AsJudged) => {
@@ -191,19 +204,29 @@ fn plan_with(
             // Each window covers window/bucket buckets, plus one where it starts off-grid.
             let per_window = usize::try_from(window / grid.bucket_ms.max(1)).unwrap_or(0) + 1;
             buckets_per_group = buckets_per_group.min(windows.len() * per_window);
-            filters.push(json!({ "bool": { "should": windows, "minimum_should_match": 1 } }));
-            histogram["min_doc_count"] = json!(1);
-            if let Some(object) = histogram.as_object_mut() {
-                object.remove("extended_bounds");
-            }
+            filters.push(object([(
+                "bool",
+                object([
+                    ("should", Value::Array(windows)),
+                    ("minimum_should_match", 1.into()),
+                ]),
+            )]));
+            histogram.insert("min_doc_count".to_string(), 1.into());
         }
-        _ => filters.push(range(grid.start_ms, grid.end_ms)),
+        _ => {
+            filters.push(range(grid.start_ms, grid.end_ms));
+            let bounds = object([
+                ("min", grid.start_ms.into()),
+                ("max", (grid.end_ms - grid.bucket_ms).into()),
+            ]);
+            histogram.insert("extended_bounds".to_string(), bounds);
+        }
     }
-    let mut series = json!({ "date_histogram": histogram });
+    let mut series = Map::from_iter([("date_histogram".to_string(), Value::Object(histogram))]);
     if let Some(metric_aggs) = metric_aggregations(&rule.metric) {
-        series["aggs"] = metric_aggs;
+        series.insert("aggs".to_string(), metric_aggs);
     }
-    let mut aggs = json!({ SERIES_AGG: series });
+    let mut aggs = object([(SERIES_AGG, Value::Object(series))]);
     let mut page_size = None;
     if !rule.group_by.is_empty() {
         // The composite bucket itself and its histogram's buckets, per group.
@@ -211,21 +234,33 @@ fn plan_with(
         let sources: Vec<Value> = rule
             .group_by
             .iter()
-            .map(|field| json!({ field: { "terms": { "field": field } } }))
+            .map(|field| {
+                let terms = object([("terms", object([("field", field.as_str().into())]))]);
+                Value::Object(Map::from_iter([(field.clone(), terms)]))
+            })
             .collect();
-        let mut composite = json!({ "size": size, "sources": sources });
+        let mut composite = Map::from_iter([
+            ("size".to_string(), size.into()),
+            ("sources".to_string(), Value::Array(sources)),
+        ]);
         if let Some(after) = after {
-            composite["after"] = after.clone();
+            composite.insert("after".to_string(), after.clone());
         }
-        aggs = json!({ GROUP_AGG: { "composite": composite, "aggs": aggs } });
+        aggs = object([(
+            GROUP_AGG,
+            object([("composite", Value::Object(composite)), ("aggs", aggs)]),
+        )]);
         page_size = Some(size);
     }
-    let body = json!({
-        "size": 0,
-        "track_total_hits": false,
-        "query": { "bool": { "filter": filters } },
-        "aggs": aggs
-    });
+    let body = object([
+        ("size", 0.into()),
+        ("track_total_hits", false.into()),
+        (
+            "query",
+            object([("bool", object([("filter", Value::Array(filters))]))]),
+        ),
+        ("aggs", aggs),
+    ]);
     SearchPlan {
         index: rule.index.clone(),
         body,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::answer::{Answer, GroupBucket, Histogram, Response, TimeBucket};
+use super::buckets::Buckets;
 use super::plan::{
     DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, SearchPlan, TimeGrid, VALUE_AGG,
 };
@@ -55,9 +56,9 @@ pub struct Series {
     pub group: GroupKey,
     pub grid: TimeGrid,
     /// The metric per bucket; `None` where a bucket had no data (never for counts).
-    pub values: Vec<Option<f64>>,
+    pub values: Buckets<Option<f64>>,
     /// Documents behind each value (the denominator for ratios), for volume floors.
-    pub counts: Vec<u64>,
+    pub counts: Buckets<u64>,
 }
 
 impl Series {
@@ -67,8 +68,8 @@ impl Series {
         Series {
             group,
             grid,
-            values: vec![empty_bucket_value(metric); grid.len()],
-            counts: vec![0; grid.len()],
+            values: vec![empty_bucket_value(metric); grid.len()].into(),
+            counts: vec![0; grid.len()].into(),
         }
     }
 }
@@ -123,8 +124,8 @@ pub fn page_from_response(
         grid: plan.grid,
     };
     if group_by.is_empty() {
-        let path = format!("aggregations.{SERIES_AGG}");
-        let histogram = aggregations.series.ok_or_else(|| missing(&path))?;
+        let path = || format!("aggregations.{SERIES_AGG}");
+        let histogram = aggregations.series.ok_or_else(|| missing(&path()))?;
         return Ok(Page {
             series: vec![reader.series(&histogram, &path, GroupKey::default())?],
             next: None,
@@ -133,10 +134,12 @@ pub fn page_from_response(
     let group_path = format!("aggregations.{GROUP_AGG}");
     let composite = aggregations.group.ok_or_else(|| missing(&group_path))?;
     let mut series = Vec::with_capacity(composite.buckets.len());
+    // Paths are spelled out only for an error: a good answer reads without formatting.
     for (index, bucket) in composite.buckets.iter().enumerate() {
-        let bucket_path = format!("{group_path}.buckets[{index}]");
+        let bucket_path = || format!("{group_path}.buckets[{index}]");
         let key = group_key(bucket, group_by, &bucket_path)?;
-        series.push(reader.series(&bucket.series, &format!("{bucket_path}.{SERIES_AGG}"), key)?);
+        let series_path = || format!("{}.{SERIES_AGG}", bucket_path());
+        series.push(reader.series(&bucket.series, &series_path, key)?);
     }
     let full = plan
         .page_size
@@ -159,17 +162,17 @@ pub fn page_from_response(
 fn group_key(
     bucket: &GroupBucket,
     group_by: &[String],
-    path: &str,
+    path: &dyn Fn() -> String,
 ) -> Result<GroupKey, ResponseError> {
     let mut labels = Vec::with_capacity(group_by.len());
     for field_name in group_by {
-        let value_path = format!("{path}.key.{field_name}");
+        let value_path = || format!("{}.key.{field_name}", path());
         let value = match bucket.key.get(field_name) {
             Some(Value::String(text)) => text.clone(),
             Some(Value::Number(number)) => number.to_string(),
             Some(Value::Bool(flag)) => flag.to_string(),
-            Some(other) => return Err(shape(&value_path, "a string or number", other)),
-            None => return Err(missing(&value_path)),
+            Some(other) => return Err(shape(&value_path(), "a string or number", other)),
+            None => return Err(missing(&value_path())),
         };
         labels.push((field_name.clone(), value));
     }
@@ -206,7 +209,7 @@ impl Reader<'_> {
     fn series(
         &self,
         histogram: &Histogram,
-        path: &str,
+        path: &dyn Fn() -> String,
         group: GroupKey,
     ) -> Result<Series, ResponseError> {
         let mut series = Series::empty(group, self.grid, self.metric);
@@ -224,10 +227,10 @@ impl Reader<'_> {
     fn bucket_value(
         &self,
         bucket: &TimeBucket,
-        path: &str,
+        path: &dyn Fn() -> String,
         index: usize,
     ) -> Result<(Option<f64>, u64), ResponseError> {
-        let at = |name: &str| format!("{path}.buckets[{index}].{name}");
+        let at = |name: &str| format!("{}.buckets[{index}].{name}", path());
         let doc_count = bucket.doc_count;
         Ok(match self.metric {
             Metric::Count => (Some(doc_count as f64), doc_count),

@@ -290,7 +290,7 @@ fn live_view(rule: &Rule, whole: &Series, seen: TimeGrid) -> Option<Series> {
     has_data.then(|| Series {
         group: whole.group.clone(),
         grid: seen,
-        values,
-        counts,
+        values: values.into(),
+        counts: counts.into(),
     })
 }

@@ -86,8 +86,8 @@ mod fixtures {
                 end_ms: len * bucket_ms,
                 bucket_ms,
             },
-            values,
-            counts,
+            values: values.into(),
+            counts: counts.into(),
         }
     }
 }

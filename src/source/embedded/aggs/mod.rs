@@ -25,6 +25,7 @@ use tantivy::{DocId, Searcher, SegmentReader};
 use super::dsl;
 use super::error::StoreError;
 use super::fields::Fields;
+use crate::json::object;
 pub use columns::ColumnCache;
 
 /// Elasticsearch's default `search.max_buckets`: a search creating more buckets fails
@@ -331,17 +332,6 @@ fn require_field(field: &str, path: &str) -> Result<(), StoreError> {
         ));
     }
     Ok(())
-}
-
-/// A JSON object from its entries. (`json!` would serialise each value into a deep copy,
-/// which for a tree of buckets costs more than computing them.)
-fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
-    Value::Object(
-        entries
-            .into_iter()
-            .map(|(key, value)| (key.to_string(), value))
-            .collect(),
-    )
 }
 
 /// A number, or null for none.
