@@ -5,7 +5,7 @@
 //!
 //! Two cycles are measured: reading every rule's whole day (what the first evaluation and
 //! the hourly full read do), and the steady cycle of the engine, whose series cache asks
-//! only for the newest buckets (here the two re-asked ones) and merges them in.
+//! only for the newest buckets (the new one and the two re-asked ones) and merges them in.
 //!
 //! The baseline, in the same process, is parsing the whole-day bytes into a
 //! `serde_json::Value` and nothing else: the floor for any reader that goes through a JSON
@@ -17,15 +17,13 @@
 //! Run: `cargo bench --bench planner`.
 
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use divan::{Bencher, black_box};
 use serde_json::{Value, json};
-use trendwatch::engine::{Fetch, SeriesCache};
-use trendwatch::query::{
-    Answer, PlanLimits, Series, page_from_response, plan_over, plan_page, time_grid,
-};
+use trendwatch::engine::{Fetch, REFETCH_BUCKETS, SeriesCache};
+use trendwatch::query::{Answer, PlanLimits, page_from_response, plan_over, plan_page, time_grid};
 use trendwatch::rules::{Rule, ValidationContext, parse_rules};
 use trendwatch::source::embedded::StoreBuilder;
 
@@ -70,27 +68,31 @@ static RULE_SET: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The store's answers to the rule's whole-day search and to the steady cycle's search for
-/// the newest buckets, as bytes on the wire.
-static ANSWER: LazyLock<(Rule, Vec<u8>)> = LazyLock::new(|| ANSWERS.0.clone());
+/// The store's answer to the rule's whole-day search, as bytes on the wire.
+static ANSWER: LazyLock<(Rule, Vec<u8>)> =
+    LazyLock::new(|| (ANSWERS.rule.clone(), ANSWERS.whole_day.clone()));
 
-/// `((rule, whole-day answer), newest-buckets answer)`.
-type Answers = ((Rule, Vec<u8>), Vec<u8>);
+/// What the steady cycle reads: the whole day as of the previous cycle (five minutes
+/// earlier), then at this cycle the newest buckets — the one new bucket and the
+/// [`REFETCH_BUCKETS`] re-asked ones.
+struct Answers {
+    rule: Rule,
+    whole_day: Vec<u8>,
+    previous_day: Vec<u8>,
+    newest: Vec<u8>,
+}
+
+fn previous_cycle() -> DateTime<Utc> {
+    now() - chrono::Duration::milliseconds(BUCKET_MS)
+}
 
 static ANSWERS: LazyLock<Answers> = LazyLock::new(|| {
     let rule = rule();
-    let plan = plan_page(
-        &rule,
-        now(),
-        PlanLimits {
-            max_buckets: 1_000_000,
-        },
-        None,
-    );
+    let previous = plan_page(&rule, previous_cycle(), limits(), None);
     let mut builder = StoreBuilder::new("@timestamp").expect("builder");
     for host in 0..HOSTS {
-        for bucket in 0..BUCKETS {
-            let at = plan.grid.start_ms + bucket * BUCKET_MS + 1_000;
+        for bucket in 0..=BUCKETS {
+            let at = previous.grid.start_ms + bucket * BUCKET_MS + 1_000;
             let document = json!({
                 "@timestamp": at,
                 "host": { "name": format!("api-{host:02}") },
@@ -103,19 +105,32 @@ static ANSWERS: LazyLock<Answers> = LazyLock::new(|| {
         }
     }
     let store = builder.finish().expect("store").with_max_buckets(1_000_000);
-    let answer = store.search(&plan.index, &plan.body).expect("search");
+    let answer = |plan: &trendwatch::query::SearchPlan| {
+        let answer = store.search(&plan.index, &plan.body).expect("search");
+        serde_json::to_vec(&answer).expect("json")
+    };
     let mut cache = SeriesCache::default();
-    cache.store_full(&rule, plan.grid, &[], now().timestamp_millis());
-    let Fetch::Since { fetch, .. } = cache.plan(&rule, plan.grid, now().timestamp_millis()) else {
+    cache.store_full(
+        &rule,
+        previous.grid,
+        Vec::new(),
+        previous_cycle().timestamp_millis(),
+    );
+    let Fetch::Since { fetch, .. } = cache.plan(&rule, time_grid(&rule, now()), now_ms()) else {
         panic!("the cache should ask only for the newest buckets");
     };
-    let newest = plan_over(&rule, fetch, limits(), None);
-    let newest = store.search(&newest.index, &newest.body).expect("search");
-    (
-        (rule, serde_json::to_vec(&answer).expect("json")),
-        serde_json::to_vec(&newest).expect("json"),
-    )
+    assert_eq!(fetch.len() as i64, REFETCH_BUCKETS + 1);
+    Answers {
+        whole_day: answer(&plan_page(&rule, now(), limits(), None)),
+        previous_day: answer(&previous),
+        newest: answer(&plan_over(&rule, fetch, limits(), None)),
+        rule,
+    }
 });
+
+fn now_ms() -> i64 {
+    now().timestamp_millis()
+}
 
 fn limits() -> PlanLimits {
     PlanLimits {
@@ -171,45 +186,51 @@ fn cycle_plan_and_read_1000_rules(bencher: Bencher) {
     });
 }
 
-/// The engine's steady cycle: each rule's series known from the previous cycle, the
-/// newest buckets asked for, read and merged in.
-#[divan::bench(sample_count = 20)]
+/// The engine's steady cycle: each rule's series known from the previous cycle five
+/// minutes earlier; the newest buckets asked for, read and merged in (the grid moves by
+/// one bucket). Each sample starts from a freshly filled cache, made outside the timing.
+#[divan::bench(sample_count = 20, sample_size = 1)]
 fn cycle_incremental_1000_rules(bencher: Bencher) {
-    let ((rule, whole), newest) = &*ANSWERS;
-    let now_ms = now().timestamp_millis();
-    let full_plan = plan_page(rule, now(), limits(), None);
-    let full_series = page_from_response(
-        &Answer::Bytes(whole.clone()),
-        &rule.metric,
-        &rule.group_by,
-        &full_plan,
+    let answers = &*ANSWERS;
+    let previous_plan = plan_page(&answers.rule, previous_cycle(), limits(), None);
+    let previous_series = page_from_response(
+        &Answer::Bytes(answers.previous_day.clone()),
+        &answers.rule.metric,
+        &answers.rule.group_by,
+        &previous_plan,
     )
     .expect("page")
     .series;
-    let mut cache = SeriesCache::default();
-    for rule in RULE_SET.iter() {
-        let own: Vec<Arc<Series>> = full_series.iter().cloned().map(Arc::new).collect();
-        cache.store_full(rule, full_plan.grid, &own, now_ms);
-    }
-    let newest = Answer::Bytes(newest.clone());
-    bencher.bench_local(|| {
-        let mut series = 0;
-        for rule in RULE_SET.iter() {
-            let Fetch::Since { fetch, full } = cache.plan(rule, time_grid(rule, now()), now_ms)
-            else {
-                panic!("expected an incremental read");
-            };
-            let plan = plan_over(rule, fetch, limits(), None);
-            let page = page_from_response(black_box(&newest), &rule.metric, &rule.group_by, &plan)
-                .expect("page");
-            series += cache
-                .merge(rule, fetch, full, page.series)
-                .expect("merge")
-                .len();
-        }
-        assert_eq!(series, RULES * HOSTS);
-        series
-    });
+    let newest = Answer::Bytes(answers.newest.clone());
+    bencher
+        .with_inputs(|| {
+            let mut cache = SeriesCache::default();
+            for rule in RULE_SET.iter() {
+                let at = previous_cycle().timestamp_millis();
+                cache.store_full(rule, previous_plan.grid, previous_series.clone(), at);
+            }
+            cache
+        })
+        .bench_local_values(|mut cache| {
+            let mut series = 0;
+            for rule in RULE_SET.iter() {
+                let Fetch::Since { fetch, full } =
+                    cache.plan(rule, time_grid(rule, now()), now_ms())
+                else {
+                    panic!("expected an incremental read");
+                };
+                let plan = plan_over(rule, fetch, limits(), None);
+                let page =
+                    page_from_response(black_box(&newest), &rule.metric, &rule.group_by, &plan)
+                        .expect("page");
+                series += cache
+                    .merge(rule, fetch, full, page.series)
+                    .expect("merge")
+                    .len();
+            }
+            assert_eq!(series, RULES * HOSTS);
+            (series, cache)
+        });
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]

@@ -149,11 +149,7 @@ impl<S: Source> Reading<'_, S> {
         let rule = self.rule;
         let (series, mut searches) = self.all_pages(&plan, first).await?;
         let series = match fetch {
-            Fetch::Full(full) => {
-                let series = shared(series);
-                cache.store_full(rule, full, &series, now_ms);
-                series
-            }
+            Fetch::Full(full) => cache.store_full(rule, full, series, now_ms),
             Fetch::Since { fetch, full } => match cache.merge(rule, fetch, full, series) {
                 Some(merged) => merged,
                 None => {
@@ -161,10 +157,8 @@ impl<S: Source> Reading<'_, S> {
                     let full_plan = plan_over(rule, full, self.limits, None);
                     let answer = search(rule, self.source, &full_plan).await?;
                     let (all, more) = self.all_pages(&full_plan, &answer).await?;
-                    let all = shared(all);
                     searches += more;
-                    cache.store_full(rule, full, &all, now_ms);
-                    all
+                    cache.store_full(rule, full, all, now_ms)
                 }
             },
         };
@@ -195,10 +189,6 @@ impl<S: Source> Reading<'_, S> {
         })
         .await
     }
-}
-
-fn shared(series: Vec<Series>) -> Vec<Arc<Series>> {
-    series.into_iter().map(Arc::new).collect()
 }
 
 /// Reads the first page's answer and follows the composite `after_key`s, planning each

@@ -122,17 +122,37 @@ impl SeriesCache {
         }
     }
 
-    /// Keeps the series of a full read.
-    pub fn store_full(&mut self, rule: &Rule, full: TimeGrid, series: &[Arc<Series>], now_ms: i64) {
+    /// Keeps the series of a full read, and hands them out shared with the cache.
+    ///
+    /// Each gets room to slide until the next full read, so the cycles in between append
+    /// without moving its values.
+    pub fn store_full(
+        &mut self,
+        rule: &Rule,
+        full: TimeGrid,
+        series: Vec<Series>,
+        now_ms: i64,
+    ) -> Vec<Arc<Series>> {
+        let cycles = FULL_REFRESH_MS / full.bucket_ms.max(1) + REFETCH_BUCKETS + 1;
+        let room = usize::try_from(cycles).unwrap_or(0).min(full.len());
+        let series: Vec<Arc<Series>> = series
+            .into_iter()
+            .map(|mut series| {
+                series.values.reserve(room);
+                series.counts.reserve(room);
+                Arc::new(series)
+            })
+            .collect();
         self.entries.insert(
             rule.name.clone(),
             Entry {
                 search: SearchShape::of(rule),
                 read_in_full_at_ms: now_ms,
-                series: series.to_vec(),
+                series: series.clone(),
                 grid: full,
             },
         );
+        series
     }
 
     /// Forgets `rule`'s series (after a failed evaluation, say).

@@ -30,6 +30,11 @@ impl<T> Buckets<T> {
         self.data.truncate(self.start + len);
     }
 
+    /// Makes room to append `additional` values without moving the others.
+    pub fn reserve(&mut self, additional: usize) {
+        self.data.reserve(additional);
+    }
+
     /// Appends `value`.
     pub fn push(&mut self, value: T) {
         self.data.push(value);

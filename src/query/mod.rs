@@ -5,6 +5,8 @@ mod answer;
 mod buckets;
 mod fields;
 mod plan;
+mod scan;
+mod scan_page;
 mod series;
 
 pub use answer::Answer;

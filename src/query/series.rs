@@ -11,6 +11,7 @@ use super::buckets::Buckets;
 use super::plan::{
     DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, SearchPlan, TimeGrid, VALUE_AGG,
 };
+use super::scan_page;
 use crate::rules::Metric;
 
 /// The values of the group-by fields that identify one series, in `group_by` order.
@@ -112,6 +113,17 @@ pub fn page_from_response(
     group_by: &[String],
     plan: &SearchPlan,
 ) -> Result<Page, ResponseError> {
+    let reader = Reader {
+        metric,
+        grid: plan.grid,
+    };
+    // Bytes of the expected shape are scanned straight into series; anything else is read
+    // again by the typed reader below, which says exactly what was wrong where.
+    if let Answer::Bytes(bytes) = answer
+        && let Some(page) = scan_page::read_page(bytes, &reader, group_by, plan)
+    {
+        return Ok(page);
+    }
     let response: Response = answer
         .read()
         .map_err(|(path, reason)| ResponseError::Malformed { path, reason })?;
@@ -119,10 +131,6 @@ pub fn page_from_response(
     let aggregations = response
         .aggregations
         .ok_or_else(|| missing("aggregations"))?;
-    let reader = Reader {
-        metric,
-        grid: plan.grid,
-    };
     if group_by.is_empty() {
         let path = || format!("aggregations.{SERIES_AGG}");
         let histogram = aggregations.series.ok_or_else(|| missing(&path()))?;
@@ -141,21 +149,27 @@ pub fn page_from_response(
         let series_path = || format!("{}.{SERIES_AGG}", bucket_path());
         series.push(reader.series(&bucket.series, &series_path, key)?);
     }
-    let full = plan
-        .page_size
-        .is_some_and(|size| composite.buckets.len() >= size);
-    let next = match composite.after_key {
-        Some(after) if full => Some(after),
-        None if full => {
-            return Err(ResponseError::Shape {
-                path: format!("{group_path}.after_key"),
-                expected: "the key of the last group of a full page",
-                found: "nothing".to_string(),
-            });
-        }
-        _ => None,
-    };
+    let next = next_page(plan, series.len(), composite.after_key)?;
     Ok(Page { series, next })
+}
+
+/// Where the next page starts: after the `after_key` of a full page; none after a page
+/// that is not full.
+pub(super) fn next_page(
+    plan: &SearchPlan,
+    groups: usize,
+    after_key: Option<Value>,
+) -> Result<Option<Value>, ResponseError> {
+    let full = plan.page_size.is_some_and(|size| groups >= size);
+    match after_key {
+        Some(after) if full => Ok(Some(after)),
+        None if full => Err(ResponseError::Shape {
+            path: format!("aggregations.{GROUP_AGG}.after_key"),
+            expected: "the key of the last group of a full page",
+            found: "nothing".to_string(),
+        }),
+        _ => Ok(None),
+    }
 }
 
 /// A composite bucket's key `{field: value, …}` as the group's key, in `group_by` order.
@@ -200,9 +214,10 @@ fn reject_partial(response: &Response) -> Result<(), ResponseError> {
     Err(ResponseError::Partial { reason })
 }
 
-struct Reader<'a> {
-    metric: &'a Metric,
-    grid: TimeGrid,
+/// Turns time buckets into a group's series on the plan's grid.
+pub(super) struct Reader<'a> {
+    pub metric: &'a Metric,
+    pub grid: TimeGrid,
 }
 
 impl Reader<'_> {
@@ -214,14 +229,27 @@ impl Reader<'_> {
     ) -> Result<Series, ResponseError> {
         let mut series = Series::empty(group, self.grid, self.metric);
         for (index, bucket) in histogram.buckets.iter().enumerate() {
-            let Some(slot) = self.grid.index_of(bucket.key.0) else {
-                continue;
-            };
-            let (value, volume) = self.bucket_value(bucket, path, index)?;
-            series.values[slot] = value;
-            series.counts[slot] = volume;
+            self.place(&mut series, bucket, path, index)?;
         }
         Ok(series)
+    }
+
+    /// Puts the `index`-th bucket of the histogram at `path` into its slot of `series`
+    /// (a bucket off the grid is left out).
+    pub(super) fn place(
+        &self,
+        series: &mut Series,
+        bucket: &TimeBucket,
+        path: &dyn Fn() -> String,
+        index: usize,
+    ) -> Result<(), ResponseError> {
+        let Some(slot) = self.grid.index_of(bucket.key.0) else {
+            return Ok(());
+        };
+        let (value, volume) = self.bucket_value(bucket, path, index)?;
+        series.values[slot] = value;
+        series.counts[slot] = volume;
+        Ok(())
     }
 
     fn bucket_value(

@@ -1,0 +1,493 @@
+//! The fast path of reading an answer's bytes: the scanner walks the shape the planner
+//! asked for (`aggregations.group.buckets[].series.buckets[]`, or the ungrouped
+//! `aggregations.series`) straight into series, allocating per group rather than per
+//! bucket or per field. A steady evaluation cycle reads a few buckets for every host of
+//! every rule, and building typed buckets cost more than everything else in it.
+//!
+//! It answers `None` on anything it does not expect — partial results, a missing
+//! aggregation, an escaped key, malformed JSON — and the typed reader then reads the
+//! answer again and reports exactly what was wrong where. Both must agree on every
+//! answer they both accept; the tests hold them to it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::answer::{Count, MetricValue, TimeBucket, Timestamp};
+use super::plan::{DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, SearchPlan, VALUE_AGG};
+use super::scan::{Kind, Scanner};
+use super::series::{GroupKey, Page, Reader, Series, next_page};
+
+/// The page in `bytes`, or `None` when they are not simply the expected shape.
+pub(super) fn read_page(
+    bytes: &[u8],
+    reader: &Reader<'_>,
+    group_by: &[String],
+    plan: &SearchPlan,
+) -> Option<Page> {
+    let mut scanner = Scanner::new(bytes);
+    let mut page = None;
+    scanner.object(|scanner, key| match key {
+        b"timed_out" => (!scanner.boolean()?).then_some(()),
+        b"_shards" => scanner.object(|scanner, key| match key {
+            b"failed" => (scanner.integer::<u64>()? == 0).then_some(()),
+            _ => scanner.skip(),
+        }),
+        b"aggregations" => scanner.object(|scanner, key| {
+            if group_by.is_empty() && key == SERIES_AGG.as_bytes() {
+                let series = histogram(scanner, reader)?;
+                page = Some(Page {
+                    series: vec![series],
+                    next: None,
+                });
+                Some(())
+            } else if !group_by.is_empty() && key == GROUP_AGG.as_bytes() {
+                page = Some(composite(scanner, reader, group_by, plan)?);
+                Some(())
+            } else {
+                scanner.skip()
+            }
+        }),
+        _ => scanner.skip(),
+    })?;
+    scanner.at_end().then_some(page)?
+}
+
+fn composite(
+    scanner: &mut Scanner<'_>,
+    reader: &Reader<'_>,
+    group_by: &[String],
+    plan: &SearchPlan,
+) -> Option<Page> {
+    let mut series = None;
+    let mut after_key = None;
+    scanner.object(|scanner, key| match key {
+        b"buckets" => {
+            let mut groups = Vec::new();
+            scanner.array(|scanner, _| {
+                groups.push(group(scanner, reader, group_by)?);
+                Some(())
+            })?;
+            series = Some(groups);
+            Some(())
+        }
+        b"after_key" => {
+            let after: Value = serde_json::from_slice(scanner.raw_value()?).ok()?;
+            after_key = Some(after).filter(|after| !after.is_null());
+            Some(())
+        }
+        _ => scanner.skip(),
+    })?;
+    let series = series?;
+    let next = next_page(plan, series.len(), after_key).ok()?;
+    Some(Page { series, next })
+}
+
+fn group(scanner: &mut Scanner<'_>, reader: &Reader<'_>, group_by: &[String]) -> Option<Series> {
+    let mut key = None;
+    let mut series = None;
+    scanner.object(|scanner, name| {
+        if name == b"key" {
+            key = Some(group_key(scanner, group_by)?);
+            Some(())
+        } else if name == SERIES_AGG.as_bytes() {
+            series = Some(histogram(scanner, reader)?);
+            Some(())
+        } else {
+            scanner.skip()
+        }
+    })?;
+    let mut series = series?;
+    series.group = key?;
+    Some(series)
+}
+
+/// A composite key `{field: value, …}` as the group's key, labelled as the typed reader
+/// labels it.
+fn group_key(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<GroupKey> {
+    let mut values: Vec<(&[u8], String)> = Vec::with_capacity(group_by.len());
+    scanner.object(|scanner, field| {
+        let label = match scanner.peek_kind()? {
+            Kind::String => scanner.string()?.to_string(),
+            Kind::Number => scanner
+                .number_text()?
+                .parse::<serde_json::Number>()
+                .ok()?
+                .to_string(),
+            Kind::Boolean => scanner.boolean()?.to_string(),
+            // Not a label; if it is a grouped field the typed reader says so.
+            Kind::Other => return scanner.skip(),
+        };
+        values.push((field, label));
+        Some(())
+    })?;
+    let labels = group_by
+        .iter()
+        .map(|field| {
+            let (_, label) = values
+                .iter()
+                .rev()
+                .find(|(name, _)| *name == field.as_bytes())?;
+            Some((field.clone(), label.clone()))
+        })
+        .collect::<Option<_>>()?;
+    Some(GroupKey(labels))
+}
+
+fn histogram(scanner: &mut Scanner<'_>, reader: &Reader<'_>) -> Option<Series> {
+    let mut series = Series::empty(GroupKey::default(), reader.grid, reader.metric);
+    let mut read = false;
+    scanner.object(|scanner, key| {
+        if key != b"buckets" {
+            return scanner.skip();
+        }
+        read = true;
+        scanner.array(|scanner, index| {
+            let bucket = time_bucket(scanner)?;
+            reader.place(&mut series, &bucket, &String::new, index).ok()
+        })
+    })?;
+    read.then_some(series)
+}
+
+fn time_bucket(scanner: &mut Scanner<'_>) -> Option<TimeBucket> {
+    let mut key = None;
+    let mut doc_count = None;
+    let mut value = None;
+    let mut numerator = None;
+    let mut denominator = None;
+    scanner.object(|scanner, name| {
+        match name {
+            b"key" => key = Some(Timestamp(scanner.integer()?)),
+            b"doc_count" => doc_count = Some(scanner.integer()?),
+            _ if name == VALUE_AGG.as_bytes() => value = Some(metric_value(scanner)?),
+            _ if name == NUMERATOR_AGG.as_bytes() => numerator = Some(count(scanner)?),
+            _ if name == DENOMINATOR_AGG.as_bytes() => denominator = Some(count(scanner)?),
+            _ => scanner.skip()?,
+        }
+        Some(())
+    })?;
+    Some(TimeBucket {
+        key: key?,
+        doc_count: doc_count?,
+        value,
+        numerator,
+        denominator,
+    })
+}
+
+fn metric_value(scanner: &mut Scanner<'_>) -> Option<MetricValue> {
+    let mut metric = MetricValue {
+        value: None,
+        values: None,
+    };
+    scanner.object(|scanner, key| {
+        match key {
+            b"value" => metric.value = scanner.nullable_f64()?,
+            b"values" => {
+                let mut values = BTreeMap::new();
+                scanner.object(|scanner, percent| {
+                    let percent = std::str::from_utf8(percent).ok()?;
+                    values.insert(percent.to_string(), scanner.nullable_f64()?);
+                    Some(())
+                })?;
+                metric.values = Some(values);
+            }
+            _ => scanner.skip()?,
+        }
+        Some(())
+    })?;
+    Some(metric)
+}
+
+fn count(scanner: &mut Scanner<'_>) -> Option<Count> {
+    let mut doc_count = None;
+    scanner.object(|scanner, key| match key {
+        b"doc_count" => {
+            doc_count = Some(scanner.integer()?);
+            Some(())
+        }
+        _ => scanner.skip(),
+    })?;
+    Some(Count {
+        doc_count: doc_count?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use serde_json::{Map, Value, json};
+
+    use super::super::Answer;
+    use super::super::plan::plan_search;
+    use super::super::series::page_from_response;
+    use super::*;
+    use crate::rules::{Rule, ValidationContext, parse_rules};
+
+    const NOW: &str = "2026-11-20T10:03:30Z";
+
+    fn rule(group_by: &str, metric: &str) -> Rule {
+        let text = format!(
+            "name: r\nindex: m\n{group_by}metric: {metric}\nbucket: 1m\nevery: 1m\nlookback: 3m\ncondition: {{ threshold: {{ below: 1 }} }}\nnotify: [ops]\n"
+        );
+        let (mut rules, problems) = parse_rules(
+            std::path::Path::new("r.yaml"),
+            &text,
+            &ValidationContext::default(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        rules.remove(0)
+    }
+
+    fn plan(rule: &Rule) -> SearchPlan {
+        let now: DateTime<Utc> = NOW.parse().unwrap();
+        plan_search(rule, now)
+    }
+
+    /// What the fast path reads from `bytes`, or `None` when it steps aside.
+    fn fast(rule: &Rule, bytes: &[u8]) -> Option<Page> {
+        let plan = plan(rule);
+        let reader = Reader {
+            metric: &rule.metric,
+            grid: plan.grid,
+        };
+        read_page(bytes, &reader, &rule.group_by, &plan)
+    }
+
+    /// What the typed reader makes of the same answer.
+    fn typed(rule: &Rule, answer: &Value) -> Result<Page, super::super::ResponseError> {
+        page_from_response(
+            &Answer::Json(answer.clone()),
+            &rule.metric,
+            &rule.group_by,
+            &plan(rule),
+        )
+    }
+
+    /// `value` with every object's keys in reverse order, all the way down.
+    fn reversed(value: &Value) -> Value {
+        match value {
+            Value::Object(object) => Value::Object(
+                object
+                    .iter()
+                    .rev()
+                    .map(|(k, v)| (k.clone(), reversed(v)))
+                    .collect::<Map<_, _>>(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(reversed).collect()),
+            other => other.clone(),
+        }
+    }
+
+    fn time_buckets(rule: &Rule, values: &[Value]) -> Value {
+        let start = plan(rule).grid.start_ms;
+        let buckets: Vec<Value> = values
+            .iter()
+            .enumerate()
+            .map(|(i, extra)| {
+                let mut bucket = json!({
+                    "key": start + i as i64 * 60_000,
+                    "key_as_string": "2026-11-20T10:00:00.000Z",
+                    "doc_count": i as u64 * 3,
+                });
+                for (k, v) in extra.as_object().unwrap() {
+                    bucket[k] = v.clone();
+                }
+                bucket
+            })
+            .collect();
+        json!({ "buckets": buckets })
+    }
+
+    fn grouped(groups: Vec<(Value, Value)>, after_key: Option<Value>) -> Value {
+        let buckets: Vec<Value> = groups
+            .into_iter()
+            .map(|(key, series)| json!({ "key": key, "doc_count": 9, "series": series }))
+            .collect();
+        let mut group = json!({ "buckets": buckets });
+        if let Some(after) = after_key {
+            group["after_key"] = after;
+        }
+        json!({
+            "took": 3, "timed_out": false,
+            "_shards": { "total": 2, "successful": 2, "skipped": 0, "failed": 0 },
+            "hits": { "total": { "value": 10000, "relation": "gte" }, "max_score": null, "hits": [] },
+            "aggregations": { "group": group }
+        })
+    }
+
+    /// Every answer both readers accept reads the same, compact, pretty or with its keys
+    /// in any order.
+    #[test]
+    fn the_fast_path_reads_exactly_what_the_typed_reader_reads() {
+        let avg = rule("group_by: host.name\n", "avg(free)");
+        let values = [
+            json!({ "value": { "value": 5.25 } }),
+            json!({ "value": { "value": null } }),
+            json!({ "value": { "value": -1.5e-7, "value_as_string": "x" } }),
+            json!({ "value": { "value": 12 } }),
+        ];
+        let two_fields = rule("group_by: [host.name, disk]\n", "max(used)");
+        let percentile = rule("group_by: host.name\n", "p95(latency)");
+        let ratio = rule(
+            "group_by: service.name\n",
+            "{ ratio: { of: { term: { status: 500 } }, over: { exists: { field: status } } } }",
+        );
+        let count = rule("", "count");
+        let cases: Vec<(&Rule, Value)> = vec![
+            (
+                &avg,
+                grouped(
+                    vec![
+                        (json!({ "host.name": "api-1" }), time_buckets(&avg, &values)),
+                        (
+                            json!({ "host.name": "api-2 ünï" }),
+                            time_buckets(&avg, &values[1..]),
+                        ),
+                        (json!({ "host.name": 17 }), time_buckets(&avg, &values[..1])),
+                        (json!({ "host.name": 2.5 }), time_buckets(&avg, &[])),
+                        (
+                            json!({ "host.name": true }),
+                            time_buckets(&avg, &values[..2]),
+                        ),
+                    ],
+                    Some(json!({ "host.name": true })),
+                ),
+            ),
+            (
+                &two_fields,
+                grouped(
+                    vec![(
+                        json!({ "disk": "/var", "host.name": "db-1", "extra": [1, {"a": null}] }),
+                        time_buckets(&two_fields, &values),
+                    )],
+                    None,
+                ),
+            ),
+            (
+                &percentile,
+                grouped(
+                    vec![(
+                        json!({ "host.name": "api-1" }),
+                        time_buckets(
+                            &percentile,
+                            &[
+                                json!({ "value": { "values": { "95.0": 310.5 } } }),
+                                json!({ "value": { "values": { "95.0": null } } }),
+                            ],
+                        ),
+                    )],
+                    None,
+                ),
+            ),
+            (
+                &ratio,
+                grouped(
+                    vec![(
+                        json!({ "service.name": "checkout" }),
+                        time_buckets(
+                            &ratio,
+                            &[
+                                json!({ "numerator": { "doc_count": 0 }, "denominator": { "doc_count": 0 } }),
+                                json!({ "numerator": { "doc_count": 2 }, "denominator": { "doc_count": 40, "meta": {} } }),
+                            ],
+                        ),
+                    )],
+                    None,
+                ),
+            ),
+            (
+                &count,
+                json!({ "timed_out": false, "aggregations": { "series": time_buckets(&count, &[json!({}), json!({}), json!({})]) } }),
+            ),
+        ];
+        for (rule, answer) in cases {
+            let expected = typed(rule, &answer).unwrap();
+            assert!(!expected.series.is_empty());
+            for variant in [answer.clone(), reversed(&answer)] {
+                for bytes in [
+                    serde_json::to_vec(&variant).unwrap(),
+                    serde_json::to_vec_pretty(&variant).unwrap(),
+                ] {
+                    let text = String::from_utf8_lossy(&bytes).to_string();
+                    assert_eq!(fast(rule, &bytes).as_ref(), Some(&expected), "{text}");
+                }
+            }
+        }
+    }
+
+    /// Where an error says the answer went wrong (the parser's own wording may differ
+    /// between bytes and trees).
+    fn where_(error: &super::super::ResponseError) -> String {
+        use super::super::ResponseError::*;
+        match error {
+            Malformed { path, .. } | Shape { path, .. } => path.clone(),
+            Partial { reason } => reason.clone(),
+        }
+    }
+
+    /// A full page's `after_key` is where the next page starts, as the typed reader says.
+    #[test]
+    fn a_full_page_carries_its_after_key() {
+        let avg = rule("group_by: host.name\n", "avg(free)");
+        let size = plan(&avg).page_size.unwrap();
+        let groups = (0..size)
+            .map(|i| {
+                (
+                    json!({ "host.name": format!("h{i}") }),
+                    time_buckets(&avg, &[]),
+                )
+            })
+            .collect();
+        let answer = grouped(groups, Some(json!({ "host.name": "last" })));
+        let read = fast(&avg, &serde_json::to_vec(&answer).unwrap()).unwrap();
+        assert_eq!(read.next, Some(json!({ "host.name": "last" })));
+        assert_eq!(read, typed(&avg, &answer).unwrap());
+    }
+
+    /// Whatever the fast path does not expect it leaves to the typed reader, which either
+    /// reads it too (an escaped key, a float timestamp) or says what is wrong.
+    #[test]
+    fn the_fast_path_steps_aside_for_anything_unexpected() {
+        let avg = rule("group_by: host.name\n", "avg(free)");
+        let good = grouped(
+            vec![(
+                json!({ "host.name": "api-1" }),
+                time_buckets(&avg, &[json!({ "value": { "value": 1.0 } })]),
+            )],
+            None,
+        );
+        let good_text = serde_json::to_string(&good).unwrap();
+        assert!(fast(&avg, good_text.as_bytes()).is_some());
+        let start = plan(&avg).grid.start_ms;
+        let texts = [
+            good_text.replace("\"timed_out\":false", "\"timed_out\":true"),
+            good_text.replace("\"failed\":0", "\"failed\":1"),
+            good_text.replace("api-1", "api-\\\"1"),
+            good_text.replace(&format!("\"key\":{start}"), &format!("\"key\":{start}.0")),
+            good_text.replace("\"value\":1.0", "\"value\":1e400"),
+            good_text.replace("\"aggregations\"", "\"aggs\""),
+            good_text.replace("\"series\"", "\"histogram\""),
+            good_text.replace("\"doc_count\":0", "\"doc_count\":\"0\""),
+            format!("{good_text} trailing"),
+            good_text[..good_text.len() - 1].to_string(),
+        ];
+        for text in &texts {
+            assert_eq!(fast(&avg, text.as_bytes()), None, "{text}");
+            let answer = Answer::Bytes(text.clone().into_bytes());
+            let through = page_from_response(&answer, &avg.metric, &avg.group_by, &plan(&avg));
+            let Ok(tree) = serde_json::from_str::<Value>(text) else {
+                assert!(through.is_err(), "{text}");
+                continue;
+            };
+            match (through, typed(&avg, &tree)) {
+                (Ok(read), Ok(expected)) => assert_eq!(read, expected, "{text}"),
+                (Err(error), Err(expected)) => {
+                    assert_eq!(where_(&error), where_(&expected), "{text}")
+                }
+                (read, expected) => panic!("{text}: {read:?} but {expected:?}"),
+            }
+        }
+    }
+}
