@@ -247,3 +247,32 @@ fn baseline_json_tree_only(bencher: Bencher) {
             .sum::<usize>()
     });
 }
+
+/// The steady cycle's reading alone: the newest buckets' answer for every rule.
+#[divan::bench(sample_count = 20)]
+fn read_newest_1000_answers(bencher: Bencher) {
+    let answers = &*ANSWERS;
+    let rule = &answers.rule;
+    let cache_plan = {
+        let mut cache = SeriesCache::default();
+        cache.store_full(
+            rule,
+            plan_page(rule, previous_cycle(), limits(), None).grid,
+            Vec::new(),
+            previous_cycle().timestamp_millis(),
+        );
+        cache.plan(rule, time_grid(rule, now()), now_ms())
+    };
+    let plan = plan_over(rule, cache_plan.grid(), limits(), None);
+    let newest = Answer::Bytes(answers.newest.clone());
+    bencher.bench_local(|| {
+        (0..RULES)
+            .map(|_| {
+                page_from_response(black_box(&newest), &rule.metric, &rule.group_by, &plan)
+                    .expect("page")
+                    .series
+                    .len()
+            })
+            .sum::<usize>()
+    });
+}

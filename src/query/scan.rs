@@ -110,16 +110,19 @@ impl<'a> Scanner<'a> {
 
     /// A string without escapes, in place.
     pub fn string(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.string_bytes()?).ok()
+        let bytes = self.string_bytes()?;
+        // Raw control characters are not JSON (keys, only compared, are not checked).
+        if bytes.iter().any(|&b| b < 0x20) {
+            return None;
+        }
+        std::str::from_utf8(bytes).ok()
     }
 
     /// The bytes of a string without escapes, in place.
     fn string_bytes(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.at;
-        let length = self.bytes[start..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let length = quote_or_backslash(&self.bytes[start..])?;
         self.at = start + length;
         self.eat_raw(b'"')?;
         Some(&self.bytes[start..start + length])
@@ -191,7 +194,11 @@ impl<'a> Scanner<'a> {
         if self.literal("null").is_some() {
             return Some(None);
         }
-        let number: f64 = self.number_text()?.parse().ok()?;
+        let text = self.number_bytes()?;
+        let number = match exact_decimal(text) {
+            Some(number) => number,
+            None => std::str::from_utf8(text).ok()?.parse().ok()?,
+        };
         number.is_finite().then_some(Some(number))
     }
 
@@ -242,7 +249,7 @@ impl<'a> Scanner<'a> {
         self.eat_raw(b'"')?;
         loop {
             let rest = self.bytes.get(self.at..)?;
-            let stop = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+            let stop = quote_or_backslash(rest)?;
             self.at += stop;
             if self.bytes[self.at] == b'"' {
                 self.at += 1;
@@ -252,6 +259,90 @@ impl<'a> Scanner<'a> {
             self.at += 2;
         }
     }
+}
+
+/// Where the first `"` or `\\` in `bytes` is. Eight bytes at a time: strings in answers
+/// are short keys and labels, too short for vector search to pay off.
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // The lowest byte of `word` that is zero gets its high bit set (bytes above it may
+    // be wrong, which the lowest-first search never looks at).
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let hits = zero_bytes(word ^ u64::from_ne_bytes([b'"'; 8]))
+            | zero_bytes(word ^ u64::from_ne_bytes([b'\\'; 8]));
+        if hits != 0 {
+            return Some(offset + hits.trailing_zeros() as usize / 8);
+        }
+        offset += 8;
+    }
+    let rest = chunks.remainder();
+    let at = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    Some(offset + at)
+}
+
+/// A decimal whose digits fit a float's 53-bit mantissa and whose exponent is at most 22
+/// either way is one correctly rounded multiplication or division of two exact floats
+/// (Clinger's fast path); others are left to the full parser.
+fn exact_decimal(text: &[u8]) -> Option<f64> {
+    const POWERS: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (negative, text) = match text.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, text),
+    };
+    let mut mantissa: u64 = 0;
+    let mut digits = 0;
+    let mut exponent: i64 = 0;
+    let mut at = 0;
+    let mut fraction = false;
+    while let Some(&byte) = text.get(at) {
+        match byte {
+            b'0'..=b'9' => {
+                if mantissa == 0 && byte == b'0' && !fraction {
+                    // A leading zero adds nothing.
+                } else {
+                    digits += 1;
+                    if digits > 19 {
+                        return None;
+                    }
+                    mantissa = mantissa * 10 + u64::from(byte - b'0');
+                }
+                if fraction {
+                    exponent -= 1;
+                }
+            }
+            b'.' => fraction = true,
+            b'e' | b'E' => {
+                let written = std::str::from_utf8(&text[at + 1..])
+                    .ok()?
+                    .parse::<i64>()
+                    .ok()?;
+                exponent = exponent.checked_add(written)?;
+                break;
+            }
+            _ => return None,
+        }
+        at += 1;
+    }
+    if mantissa >= 1 << 53 {
+        return None;
+    }
+    let power = *POWERS.get(usize::try_from(exponent.unsigned_abs()).ok()?)?;
+    let magnitude = if exponent < 0 {
+        mantissa as f64 / power
+    } else {
+        mantissa as f64 * power
+    };
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 #[cfg(test)]
@@ -342,6 +433,78 @@ mod tests {
         assert_eq!(Scanner::new(b"-7").integer::<u64>(), None);
         let mut scanner = Scanner::new(br#" {"a": [1]} ,"#);
         assert_eq!(scanner.raw_value(), Some(&br#"{"a": [1]}"#[..]));
+    }
+
+    #[test]
+    fn quotes_and_backslashes_are_found_at_any_offset() {
+        for length in 0..40 {
+            for stop in [b'"', b'\\'] {
+                let mut text = vec![b'a'; length];
+                text.push(stop);
+                text.extend_from_slice(b"x\"y");
+                assert_eq!(quote_or_backslash(&text), Some(length), "{length}");
+            }
+            // Bytes one off either stop are not stops.
+            assert_eq!(quote_or_backslash(&vec![b'!'; length]), None);
+            assert_eq!(quote_or_backslash(&vec![b'#'; length]), None);
+            assert_eq!(quote_or_backslash(&vec![b'['; length]), None);
+        }
+    }
+
+    /// The fast decimal path gives exactly the correctly rounded value the full parser
+    /// gives, and leaves what it cannot do exactly to it.
+    #[test]
+    fn exact_decimals_equal_the_full_parse() {
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "0.0",
+            "1228200000.0",
+            "-1.5e-7",
+            "12",
+            "3.14159",
+            "1e22",
+            "1e-22",
+            "9007199254740991",
+            "0.1",
+            "0.30000000000000004",
+            "1.7976931348623157e308",
+            "123456789012345678",
+            "4.9e-324",
+            "2.5E+3",
+            "00.5",
+            "1e23",
+            "9007199254740993",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mantissa = state >> (11 + state % 40);
+            let exponent = (state >> 3) % 50;
+            texts.push(format!("{mantissa}e-{exponent}"));
+            texts.push(format!("{}.{}", mantissa / 1000, mantissa % 1000));
+        }
+        for text in &texts {
+            let full: f64 = text.parse().unwrap();
+            if let Some(fast) = exact_decimal(text.as_bytes()) {
+                assert_eq!(fast.to_bits(), full.to_bits(), "{text}");
+            }
+            let mut scanner = Scanner::new(text.as_bytes());
+            if full.is_finite() && !text.starts_with("00") {
+                assert_eq!(
+                    scanner.nullable_f64().map(|v| v.map(f64::to_bits)),
+                    Some(Some(full.to_bits())),
+                    "{text}"
+                );
+            }
+        }
+        assert_eq!(exact_decimal(b"1e23"), None, "beyond 10^22");
+        assert_eq!(exact_decimal(b"9007199254740993"), None, "beyond 2^53");
     }
 
     #[test]

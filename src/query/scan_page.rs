@@ -103,10 +103,12 @@ fn group(scanner: &mut Scanner<'_>, reader: &Reader<'_>, group_by: &[String]) ->
 }
 
 /// A composite key `{field: value, …}` as the group's key, labelled as the typed reader
-/// labels it.
+/// labels it (the last of a repeated field wins there too).
 fn group_key(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<GroupKey> {
-    let mut values: Vec<(&[u8], String)> = Vec::with_capacity(group_by.len());
+    let mut labels: Vec<(String, Option<String>)> =
+        group_by.iter().map(|field| (field.clone(), None)).collect();
     scanner.object(|scanner, field| {
+        let slot = labels.iter().position(|(name, _)| name.as_bytes() == field);
         let label = match scanner.peek_kind()? {
             Kind::String => scanner.string()?.to_string(),
             Kind::Number => scanner
@@ -116,20 +118,19 @@ fn group_key(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<GroupKey>
                 .to_string(),
             Kind::Boolean => scanner.boolean()?.to_string(),
             // Not a label; if it is a grouped field the typed reader says so.
-            Kind::Other => return scanner.skip(),
+            Kind::Other => {
+                scanner.skip()?;
+                return slot.map_or(Some(()), |_| None);
+            }
         };
-        values.push((field, label));
+        if let Some(slot) = slot {
+            labels[slot].1 = Some(label);
+        }
         Some(())
     })?;
-    let labels = group_by
-        .iter()
-        .map(|field| {
-            let (_, label) = values
-                .iter()
-                .rev()
-                .find(|(name, _)| *name == field.as_bytes())?;
-            Some((field.clone(), label.clone()))
-        })
+    let labels = labels
+        .into_iter()
+        .map(|(field, label)| Some((field, label?)))
         .collect::<Option<_>>()?;
     Some(GroupKey(labels))
 }
