@@ -270,3 +270,120 @@ impl Matcher {
         self.left == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{ValidationContext, parse_rules};
+
+    const MINUTE: i64 = 60_000;
+
+    fn rule() -> Rule {
+        let text = "name: t\nindex: i\nnotify: [n]\ngroup_by: host\nmetric: avg(free)\nbucket: 1m\nevery: 1m\nlookback: 4m\ncondition: { threshold: { below: 1 } }\n";
+        let (mut rules, problems) = parse_rules(
+            std::path::Path::new("t.yaml"),
+            text,
+            &ValidationContext::default(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        rules.remove(0)
+    }
+
+    fn grid(start_minute: i64, buckets: i64) -> TimeGrid {
+        TimeGrid {
+            start_ms: start_minute * MINUTE,
+            end_ms: (start_minute + buckets) * MINUTE,
+            bucket_ms: MINUTE,
+        }
+    }
+
+    fn series(host: &str, grid: TimeGrid, first: i64) -> Series {
+        let values: Vec<Option<f64>> = (0..grid.len() as i64)
+            .map(|i| Some((first + i) as f64))
+            .collect();
+        Series {
+            group: GroupKey(vec![("host".to_string(), host.to_string())]),
+            grid,
+            counts: vec![1; values.len()].into(),
+            values: values.into(),
+        }
+    }
+
+    /// Cycle after cycle the merged series equal a full read of the same grid, also while
+    /// the previous cycle's series are still held (which must not change under them), and
+    /// with the fetched groups in another order than the cached ones.
+    #[test]
+    fn merged_series_equal_full_reads_and_held_ones_stay_as_they_were() {
+        let rule = rule();
+        let mut cache = SeriesCache::default();
+        let first = grid(0, 4);
+        let held = cache.store_full(
+            &rule,
+            first,
+            vec![series("a", first, 0), series("b", first, 100)],
+            0,
+        );
+        let mut still_held: Option<(Vec<Arc<Series>>, Vec<Series>)> = None;
+        for cycle in 1..40 {
+            let full = grid(cycle, 4);
+            let Fetch::Since { fetch, full } = cache.plan(&rule, full, cycle * MINUTE) else {
+                panic!("cycle {cycle} should read incrementally");
+            };
+            assert_eq!(fetch.len() as i64, REFETCH_BUCKETS + 1);
+            let offset = (fetch.start_ms - full.start_ms) / MINUTE;
+            let fetched = vec![
+                series("b", fetch, 100 + cycle + offset),
+                series("a", fetch, cycle + offset),
+            ];
+            let merged = cache.merge(&rule, fetch, full, fetched).expect("merged");
+            let expected = [series("a", full, cycle), series("b", full, 100 + cycle)];
+            assert_eq!(merged.len(), 2);
+            for (got, want) in merged.iter().zip(&expected) {
+                assert_eq!(**got, *want, "cycle {cycle}");
+            }
+            // Every other cycle's result is still held while the next one merges.
+            if let Some((held, as_it_was)) = still_held.take() {
+                let now: Vec<Series> = held.iter().map(|s| Series::clone(s)).collect();
+                assert_eq!(now, as_it_was, "a held result changed at cycle {cycle}");
+            }
+            if cycle % 2 == 0 {
+                let snapshot = merged.iter().map(|s| Series::clone(s)).collect();
+                still_held = Some((merged, snapshot));
+            }
+        }
+        assert_eq!(
+            *held[0],
+            series("a", first, 0),
+            "the first read is untouched"
+        );
+    }
+
+    /// A group the cache has not seen needs a full read; so does a changed search.
+    #[test]
+    fn new_groups_and_changed_searches_need_a_full_read() {
+        let rule = rule();
+        let mut cache = SeriesCache::default();
+        let first = grid(0, 4);
+        cache.store_full(&rule, first, vec![series("a", first, 0)], 0);
+        let Fetch::Since { fetch, full } = cache.plan(&rule, grid(1, 4), MINUTE) else {
+            panic!("should read incrementally");
+        };
+        let fetched = vec![series("a", fetch, 3), series("new", fetch, 0)];
+        assert_eq!(cache.merge(&rule, fetch, full, fetched), None);
+
+        cache.store_full(&rule, first, vec![series("a", first, 0)], 0);
+        let changed = Rule {
+            index: "other-*".to_string(),
+            ..rule.clone()
+        };
+        assert_eq!(
+            cache.plan(&changed, grid(1, 4), MINUTE),
+            Fetch::Full(grid(1, 4))
+        );
+        assert_eq!(
+            cache.plan(&rule, grid(1, 4), FULL_REFRESH_MS),
+            Fetch::Full(grid(1, 4)),
+            "read in full at least hourly"
+        );
+    }
+}
