@@ -1,8 +1,9 @@
 //! A search answer as the source produced it — the bytes a cluster sent, or JSON built in
-//! process — and the typed view of it the series reader needs. Reading bytes straight into
-//! these types skips building a JSON tree of every bucket (a day of 5-minute buckets for
-//! 50 hosts is 1.6 MB of JSON); fields trendwatch does not read, like `key_as_string`, are
-//! skipped as they are parsed.
+//! process — and the typed view of it the series reader falls back to. Bytes of the
+//! expected shape are scanned straight into series (`scan_page`); these types read
+//! everything else, a JSON tree from the embedded store included, and name the path
+//! where an answer differs from what was asked. Fields trendwatch does not read, like
+//! `key_as_string`, are skipped as they are parsed.
 
 use std::collections::BTreeMap;
 

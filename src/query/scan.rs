@@ -18,6 +18,7 @@ pub(super) enum Kind {
     Other,
 }
 
+/// The bytes being read and how far the reading has come.
 pub(super) struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
