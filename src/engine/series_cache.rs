@@ -92,17 +92,7 @@ impl SeriesCache {
             return Fetch::Full(full);
         };
         let from = entry.grid.end_ms - REFETCH_BUCKETS * full.bucket_ms;
-        // A ratio over its own denominator counts that denominator, not the group's
-        // documents, so whether a full search would list the group cannot be told.
-        let ratio_of_subset = matches!(
-            rule.metric,
-            Metric::Ratio {
-                denominator: Some(_),
-                ..
-            }
-        );
-        let usable = !matches!(rule.condition, Condition::Change(_))
-            && !ratio_of_subset
+        let usable = reads_incrementally(rule)
             && entry.search.matches(rule)
             && entry.grid.bucket_ms == full.bucket_ms
             && now_ms - entry.read_in_full_at_ms < FULL_REFRESH_MS
@@ -125,7 +115,7 @@ impl SeriesCache {
     /// Keeps the series of a full read, and hands them out shared with the cache.
     ///
     /// Each gets room to slide until the next full read, so the cycles in between append
-    /// without moving its values.
+    /// without moving its values. A rule that is always read in full keeps nothing.
     pub fn store_full(
         &mut self,
         rule: &Rule,
@@ -133,6 +123,10 @@ impl SeriesCache {
         series: Vec<Series>,
         now_ms: i64,
     ) -> Vec<Arc<Series>> {
+        if !reads_incrementally(rule) {
+            self.entries.remove(&rule.name);
+            return series.into_iter().map(Arc::new).collect();
+        }
         let cycles = FULL_REFRESH_MS / full.bucket_ms.max(1) + REFETCH_BUCKETS + 1;
         let room = usize::try_from(cycles).unwrap_or(0).min(full.len());
         let series: Vec<Arc<Series>> = series
@@ -218,6 +212,20 @@ impl SeriesCache {
     }
 }
 
+/// Whether `rule` can be read a few new buckets at a time. A change rule asks only for a
+/// few short windows already; a ratio over its own denominator counts that denominator,
+/// not the group's documents, so whether a full search would list a group cannot be told.
+fn reads_incrementally(rule: &Rule) -> bool {
+    let ratio_of_subset = matches!(
+        rule.metric,
+        Metric::Ratio {
+            denominator: Some(_),
+            ..
+        }
+    );
+    !matches!(rule.condition, Condition::Change(_)) && !ratio_of_subset
+}
+
 /// Finds the fetched series of each cached group. Both lists come in the source's group
 /// order, so each is usually the next one; a lookup table is built only when they part.
 struct Matcher {
@@ -274,19 +282,14 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{ValidationContext, parse_rules};
+    use crate::rules::parse_one;
 
     const MINUTE: i64 = 60_000;
 
     fn rule() -> Rule {
-        let text = "name: t\nindex: i\nnotify: [n]\ngroup_by: host\nmetric: avg(free)\nbucket: 1m\nevery: 1m\nlookback: 4m\ncondition: { threshold: { below: 1 } }\n";
-        let (mut rules, problems) = parse_rules(
-            std::path::Path::new("t.yaml"),
-            text,
-            &ValidationContext::default(),
-        );
-        assert!(problems.is_empty(), "{problems:?}");
-        rules.remove(0)
+        parse_one(
+            "name: t\nindex: i\nnotify: [n]\ngroup_by: host\nmetric: avg(free)\nbucket: 1m\nevery: 1m\nlookback: 4m\ncondition: { threshold: { below: 1 } }\n",
+        )
     }
 
     fn grid(start_minute: i64, buckets: i64) -> TimeGrid {
@@ -358,7 +361,8 @@ mod tests {
         );
     }
 
-    /// A group the cache has not seen needs a full read; so does a changed search.
+    /// A group the cache has not seen needs a full read; so does a changed search, and a
+    /// change rule always.
     #[test]
     fn new_groups_and_changed_searches_need_a_full_read() {
         let rule = rule();
@@ -385,5 +389,17 @@ mod tests {
             Fetch::Full(grid(1, 4)),
             "read in full at least hourly"
         );
+
+        // A change rule is always read in full, so none of its series are kept.
+        let change = parse_one(
+            "name: c\nindex: i\nnotify: [n]\nmetric: count\nbucket: 1m\nwindow: 1m\ncondition: { change: { compare_to: [1h], increase: 3x } }\n",
+        );
+        let shared = cache.store_full(&change, first, vec![series("a", first, 0)], 0);
+        assert_eq!(*shared[0], series("a", first, 0));
+        assert_eq!(
+            cache.plan(&change, grid(1, 4), MINUTE),
+            Fetch::Full(grid(1, 4))
+        );
+        assert!(!cache.entries.contains_key("c"));
     }
 }

@@ -238,17 +238,11 @@ pub fn check_fields(rule: &Rule, caps: &Value) -> Vec<FieldProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{ValidationContext, parse_rules};
+    use crate::rules::parse_one;
     use serde_json::json;
 
     fn rule(text: &str) -> Rule {
-        let (mut rules, problems) = parse_rules(
-            std::path::Path::new("r.yaml"),
-            text,
-            &ValidationContext::default(),
-        );
-        assert!(problems.is_empty(), "{problems:?}");
-        rules.remove(0)
+        parse_one(text)
     }
 
     /// The shape of Elasticsearch's `_field_caps` answer for a Filebeat index, as its

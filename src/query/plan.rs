@@ -179,10 +179,7 @@ fn plan_with(
             ("lt", end.into()),
             ("format", "epoch_millis".into()),
         ]);
-        object([(
-            "range",
-            Value::Object(Map::from_iter([(rule.timestamp_field.clone(), bounds)])),
-        )])
+        object([("range", object([(rule.timestamp_field.as_str(), bounds)]))])
     };
     let mut filters = rule.filter.clone();
     let mut histogram = Map::from_iter([
@@ -236,7 +233,7 @@ fn plan_with(
             .iter()
             .map(|field| {
                 let terms = object([("terms", object([("field", field.as_str().into())]))]);
-                Value::Object(Map::from_iter([(field.clone(), terms)]))
+                object([(field.as_str(), terms)])
             })
             .collect();
         let mut composite = Map::from_iter([

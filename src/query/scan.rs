@@ -76,13 +76,8 @@ impl<'a> Scanner<'a> {
             let key = self.string_bytes()?;
             self.eat(b':')?;
             entry(self, key)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.end_after_item(b'}')? {
+                return Some(());
             }
         }
     }
@@ -98,15 +93,21 @@ impl<'a> Scanner<'a> {
         loop {
             item(self, index)?;
             index += 1;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.end_after_item(b']')? {
+                return Some(());
             }
         }
+    }
+
+    /// After an entry or element: a comma (`false`, more follow) or the container's
+    /// `close` (`true`), consumed.
+    fn end_after_item(&mut self, close: u8) -> Option<bool> {
+        let next = self.peek()?;
+        if next != b',' && next != close {
+            return None;
+        }
+        self.at += 1;
+        Some(next == close)
     }
 
     /// A string without escapes, in place.

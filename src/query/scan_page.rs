@@ -50,7 +50,10 @@ pub(super) fn read_page(
         }),
         _ => scanner.skip(),
     })?;
-    scanner.at_end().then_some(page)?
+    if !scanner.at_end() {
+        return None;
+    }
+    page
 }
 
 fn composite(
@@ -224,21 +227,14 @@ mod tests {
     use super::super::plan::plan_search;
     use super::super::series::page_from_response;
     use super::*;
-    use crate::rules::{Rule, ValidationContext, parse_rules};
+    use crate::rules::{Rule, parse_one};
 
     const NOW: &str = "2026-11-20T10:03:30Z";
 
     fn rule(group_by: &str, metric: &str) -> Rule {
-        let text = format!(
+        parse_one(&format!(
             "name: r\nindex: m\n{group_by}metric: {metric}\nbucket: 1m\nevery: 1m\nlookback: 3m\ncondition: {{ threshold: {{ below: 1 }} }}\nnotify: [ops]\n"
-        );
-        let (mut rules, problems) = parse_rules(
-            std::path::Path::new("r.yaml"),
-            &text,
-            &ValidationContext::default(),
-        );
-        assert!(problems.is_empty(), "{problems:?}");
-        rules.remove(0)
+        ))
     }
 
     fn plan(rule: &Rule) -> SearchPlan {

@@ -328,19 +328,14 @@ fn shape(path: &str, expected: &'static str, found: &Value) -> ResponseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{ValidationContext, parse_rules};
+    use crate::rules::parse_one;
     use chrono::{DateTime, Utc};
     use serde_json::json;
 
     fn plan() -> (crate::rules::Rule, SearchPlan) {
-        let text = "name: r\nindex: m\ngroup_by: host.name\nmetric: avg(free)\nbucket: 1m\nevery: 1m\nlookback: 3m\ncondition: { threshold: { below: 1 } }\nnotify: [ops]\n";
-        let (mut rules, problems) = parse_rules(
-            std::path::Path::new("r.yaml"),
-            text,
-            &ValidationContext::default(),
+        let rule = parse_one(
+            "name: r\nindex: m\ngroup_by: host.name\nmetric: avg(free)\nbucket: 1m\nevery: 1m\nlookback: 3m\ncondition: { threshold: { below: 1 } }\nnotify: [ops]\n",
         );
-        assert!(problems.is_empty(), "{problems:?}");
-        let rule = rules.remove(0);
         let now: DateTime<Utc> = "2026-11-20T10:03:30Z".parse().unwrap();
         let plan = super::super::plan_search(&rule, now);
         (rule, plan)

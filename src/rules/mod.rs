@@ -15,3 +15,16 @@ pub use model::*;
 pub use suggest::closest;
 pub use units::{Duration, Quantity, Rate, Unit};
 pub use validate::{FILTER_CLAUSES, MIN_TREND_POINTS, ValidationContext};
+
+/// The one rule `text` defines, which must be valid (for unit tests elsewhere in the crate).
+#[cfg(test)]
+pub(crate) fn parse_one(text: &str) -> Rule {
+    let (mut rules, problems) = parse_rules(
+        std::path::Path::new("test.yaml"),
+        text,
+        &ValidationContext::default(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(rules.len(), 1, "{text}");
+    rules.remove(0)
+}

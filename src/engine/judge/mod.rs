@@ -62,19 +62,13 @@ fn window_buckets(rule: &Rule) -> usize {
 
 #[cfg(test)]
 mod fixtures {
-    use std::path::Path;
-
     use crate::query::{GroupKey, Series, TimeGrid};
-    use crate::rules::{Rule, ValidationContext, parse_rules};
+    use crate::rules::{Rule, parse_one};
 
     pub const HOUR: i64 = 3_600_000;
 
     pub fn rule(body: &str) -> Rule {
-        let text = format!("name: t\nindex: i\nnotify: [n]\n{body}");
-        let (mut rules, problems) =
-            parse_rules(Path::new("t.yaml"), &text, &ValidationContext::default());
-        assert!(problems.is_empty(), "{problems:?}");
-        rules.remove(0)
+        parse_one(&format!("name: t\nindex: i\nnotify: [n]\n{body}"))
     }
 
     pub fn series(bucket_ms: i64, values: Vec<Option<f64>>, counts: Vec<u64>) -> Series {
