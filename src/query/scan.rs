@@ -41,10 +41,17 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The next byte that is not whitespace, not consumed.
+    /// The next byte that is not whitespace, not consumed. (Compact answers have no
+    /// whitespace: the common case is one comparison.)
+    #[inline]
     fn peek(&mut self) -> Option<u8> {
-        self.skip_whitespace();
-        self.bytes.get(self.at).copied()
+        match self.bytes.get(self.at) {
+            Some(&byte) if byte > b' ' => Some(byte),
+            _ => {
+                self.skip_whitespace();
+                self.bytes.get(self.at).copied()
+            }
+        }
     }
 
     /// The kind of the next value, not consumed.
@@ -136,72 +143,123 @@ impl<'a> Scanner<'a> {
 
     /// The text of a number, checked against JSON's number grammar.
     pub fn number_text(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.number_bytes()?).ok()
+        std::str::from_utf8(self.number()?.text).ok()
     }
 
-    fn number_bytes(&mut self) -> Option<&'a [u8]> {
+    /// A number checked against JSON's number grammar, its digits gathered on the way
+    /// so that most numbers need no second look.
+    fn number(&mut self) -> Option<Number<'a>> {
         self.skip_whitespace();
         let start = self.at;
-        self.eat_raw(b'-');
+        let negative = self.eat_raw(b'-').is_some();
+        let mut digits = Digits::default();
         match self.bytes.get(self.at)? {
             b'0' => self.at += 1,
-            b'1'..=b'9' => self.digits(),
+            b'1'..=b'9' => {
+                self.gather_digits(&mut digits);
+            }
             _ => return None,
         }
+        let mut integral = true;
+        let mut exponent: i64 = 0;
         if self.eat_raw(b'.').is_some() {
-            self.required_digits()?;
+            integral = false;
+            let fraction = self.gather_digits(&mut digits);
+            if fraction == 0 {
+                return None;
+            }
+            exponent = -(fraction as i64);
         }
         if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            integral = false;
             self.at += 1;
-            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
+            let sign = match self.bytes.get(self.at) {
+                Some(b'-') => -1,
+                Some(b'+') => 1,
+                _ => 0,
+            };
+            if sign != 0 {
                 self.at += 1;
             }
-            self.required_digits()?;
+            let written_start = self.at;
+            let mut written: i64 = 0;
+            while let Some(&byte @ b'0'..=b'9') = self.bytes.get(self.at) {
+                // Beyond any float's range either way; the full parser decides.
+                written = (written * 10 + i64::from(byte - b'0')).min(1 << 20);
+                self.at += 1;
+            }
+            if self.at == written_start {
+                return None;
+            }
+            exponent += if sign < 0 { -written } else { written };
         }
-        Some(&self.bytes[start..self.at])
+        Some(Number {
+            text: &self.bytes[start..self.at],
+            negative,
+            mantissa: (!digits.overflowed).then_some(digits.mantissa),
+            exponent,
+            integral,
+        })
     }
 
-    fn digits(&mut self) {
-        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
-            self.at += 1;
-        }
-    }
-
-    fn required_digits(&mut self) -> Option<()> {
+    /// Consumes a run of digits into `digits`; answers how many there were.
+    #[inline]
+    fn gather_digits(&mut self, digits: &mut Digits) -> usize {
+        // Locals, not fields, so that the loop runs in registers.
+        let bytes = self.bytes;
         let start = self.at;
-        self.digits();
-        (self.at > start).then_some(())
+        let mut at = start;
+        let mut gathered = *digits;
+        while let Some(&byte) = bytes.get(at) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            gathered.push(digit);
+            at += 1;
+        }
+        *digits = gathered;
+        self.at = at;
+        at - start
     }
 
     /// An integer written without fraction or exponent, in `T`'s range.
     pub fn integer<T: TryFrom<i128>>(&mut self) -> Option<T> {
-        let text = self.number_bytes()?;
-        let (negative, digits) = match text.split_first()? {
-            (b'-', digits) => (true, digits),
-            _ => (false, text),
-        };
-        // More digits than any 64-bit integer has, or a fraction or exponent: not ours.
-        if digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
+        let number = self.number()?;
+        if !number.integral {
             return None;
         }
-        let magnitude = digits
-            .iter()
-            .fold(0i128, |n, digit| n * 10 + i128::from(digit - b'0'));
-        T::try_from(if negative { -magnitude } else { magnitude }).ok()
+        let magnitude = match number.mantissa {
+            Some(mantissa) => i128::from(mantissa),
+            // More digits than the gathering keeps: at most one more is worth reading.
+            None => {
+                let digits = &number.text[usize::from(number.negative)..];
+                if digits.len() > 20 {
+                    return None;
+                }
+                std::str::from_utf8(digits).ok()?.parse::<i128>().ok()?
+            }
+        };
+        T::try_from(if number.negative {
+            -magnitude
+        } else {
+            magnitude
+        })
+        .ok()
     }
 
     /// A finite number, or `None` inside for `null`. (A number too large for a float is
     /// unexpected: the fallback reader refuses it.)
     pub fn nullable_f64(&mut self) -> Option<Option<f64>> {
-        if self.literal("null").is_some() {
-            return Some(None);
+        if self.peek()? == b'n' {
+            return self.literal("null").map(|()| None);
         }
-        let text = self.number_bytes()?;
-        let number = match exact_decimal(text) {
-            Some(number) => number,
-            None => std::str::from_utf8(text).ok()?.parse().ok()?,
+        let number = self.number()?;
+        let value = match number.exact() {
+            Some(value) => value,
+            None => std::str::from_utf8(number.text).ok()?.parse().ok()?,
         };
-        number.is_finite().then_some(Some(number))
+        value.is_finite().then_some(Some(value))
     }
 
     /// `true` or `false`.
@@ -243,7 +301,7 @@ impl<'a> Scanner<'a> {
             b't' => self.literal("true"),
             b'f' => self.literal("false"),
             b'n' => self.literal("null"),
-            _ => self.number_bytes().map(|_| ()),
+            _ => self.number().map(|_| ()),
         }
     }
 
@@ -289,62 +347,56 @@ fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
     Some(offset + at)
 }
 
-/// A decimal whose digits fit a float's 53-bit mantissa and whose exponent is at most 22
-/// either way is one correctly rounded multiplication or division of two exact floats
-/// (Clinger's fast path); others are left to the full parser.
-fn exact_decimal(text: &[u8]) -> Option<f64> {
-    const POWERS: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    let (negative, text) = match text.split_first()? {
-        (b'-', rest) => (true, rest),
-        _ => (false, text),
-    };
-    let mut mantissa: u64 = 0;
-    let mut digits = 0;
-    let mut exponent: i64 = 0;
-    let mut at = 0;
-    let mut fraction = false;
-    while let Some(&byte) = text.get(at) {
-        match byte {
-            b'0'..=b'9' => {
-                if mantissa == 0 && byte == b'0' && !fraction {
-                    // A leading zero adds nothing.
-                } else {
-                    digits += 1;
-                    if digits > 19 {
-                        return None;
-                    }
-                    mantissa = mantissa * 10 + u64::from(byte - b'0');
-                }
-                if fraction {
-                    exponent -= 1;
-                }
-            }
-            b'.' => fraction = true,
-            b'e' | b'E' => {
-                let written = std::str::from_utf8(&text[at + 1..])
-                    .ok()?
-                    .parse::<i64>()
-                    .ok()?;
-                exponent = exponent.checked_add(written)?;
-                break;
-            }
-            _ => return None,
+/// Up to 19 decimal digits, exactly; more only mark it overflowed. (Leading zeros count
+/// too: a long zero-padded fraction goes to the full parser, which is only slower.)
+#[derive(Default, Clone, Copy)]
+struct Digits {
+    mantissa: u64,
+    count: u32,
+    overflowed: bool,
+}
+
+impl Digits {
+    #[inline]
+    fn push(&mut self, digit: u8) {
+        self.count += 1;
+        if self.count > 19 {
+            self.overflowed = true;
+        } else {
+            self.mantissa = self.mantissa * 10 + u64::from(digit);
         }
-        at += 1;
     }
-    if mantissa >= 1 << 53 {
-        return None;
+}
+
+/// A number as scanned: its text, and its value as `±mantissa × 10^exponent` when it has
+/// at most 19 digits.
+struct Number<'a> {
+    text: &'a [u8],
+    negative: bool,
+    mantissa: Option<u64>,
+    exponent: i64,
+    /// Written without fraction or exponent.
+    integral: bool,
+}
+
+impl Number<'_> {
+    /// A decimal whose digits fit a float's 53-bit mantissa and whose exponent is at most
+    /// 22 either way is one correctly rounded multiplication or division of two exact
+    /// floats (Clinger's fast path); others are left to the full parser.
+    fn exact(&self) -> Option<f64> {
+        const POWERS: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let mantissa = self.mantissa.filter(|&m| m < 1 << 53)?;
+        let power = *POWERS.get(usize::try_from(self.exponent.unsigned_abs()).ok()?)?;
+        let magnitude = if self.exponent < 0 {
+            mantissa as f64 / power
+        } else {
+            mantissa as f64 * power
+        };
+        Some(if self.negative { -magnitude } else { magnitude })
     }
-    let power = *POWERS.get(usize::try_from(exponent.unsigned_abs()).ok()?)?;
-    let magnitude = if exponent < 0 {
-        mantissa as f64 / power
-    } else {
-        mantissa as f64 * power
-    };
-    Some(if negative { -magnitude } else { magnitude })
 }
 
 #[cfg(test)]
@@ -509,12 +561,39 @@ mod tests {
         assert_eq!(exact_decimal(b"9007199254740993"), None, "beyond 2^53");
     }
 
+    /// Numbers keep their text, and their digits when there are at most 19.
+    #[test]
+    fn numbers_gather_their_digits() {
+        for text in [
+            "1795131900000,",
+            "99999999999999999999",
+            "123",
+            "0.000000001234567",
+        ] {
+            let mut scanner = Scanner::new(text.as_bytes());
+            let number = scanner.number().unwrap();
+            assert_eq!(number.text, text.trim_end_matches(',').as_bytes());
+            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+            match digits.len() {
+                0..=19 => assert_eq!(number.mantissa, Some(digits.parse().unwrap()), "{text}"),
+                _ => assert_eq!(number.mantissa, None, "{text}"),
+            }
+        }
+    }
+
     #[test]
     fn nesting_beyond_the_limit_is_refused() {
         let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
         assert_eq!(Scanner::new(deep.as_bytes()).skip(), None);
         let fine = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert_eq!(Scanner::new(fine.as_bytes()).skip(), Some(()));
+    }
+
+    /// The fast decimal path alone, on a whole text.
+    fn exact_decimal(text: &[u8]) -> Option<f64> {
+        let mut scanner = Scanner::new(text);
+        let number = scanner.number()?;
+        scanner.at_end().then(|| number.exact())?
     }
 
     impl<'a> Scanner<'a> {
