@@ -3,9 +3,11 @@
 //! bytes as the cluster sends them) into series. The cluster's own time is not counted.
 //! Target (issue "Elasticsearch source"): under 50 ms per cycle on one core.
 //!
-//! Two cycles are measured: reading every rule's whole day (what the first evaluation and
-//! the hourly full read do), and the steady cycle of the engine, whose series cache asks
-//! only for the newest buckets (the new one and the two re-asked ones) and merges them in.
+//! Three cycles are measured: reading every rule's whole day (what the first evaluation
+//! and the daily full read do); the steady cycle of the engine, whose series cache asks
+//! only for the newest buckets (the new one and the two re-asked ones) and merges them in;
+//! and that cycle when every rule's hourly count check is due. A rule's day is one
+//! whole-day read, 23 cycles with the count check and 264 steady ones.
 //!
 //! The baseline, in the same process, is parsing the whole-day bytes into a
 //! `serde_json::Value` and nothing else: the floor for any reader that goes through a JSON
@@ -22,8 +24,11 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use divan::{Bencher, black_box};
 use serde_json::{Value, json};
-use trendwatch::engine::{Fetch, REFETCH_BUCKETS, SeriesCache};
-use trendwatch::query::{Answer, PlanLimits, page_from_response, plan_over, plan_page, time_grid};
+use trendwatch::engine::{COUNT_CHECK_MS, Fetch, REFETCH_BUCKETS, SeriesCache};
+use trendwatch::query::{
+    Answer, PlanLimits, SearchPlan, counts_from_response, page_from_response, plan_counts,
+    plan_over, plan_page, time_grid,
+};
 use trendwatch::rules::{Rule, ValidationContext, parse_rules};
 use trendwatch::source::embedded::StoreBuilder;
 
@@ -80,6 +85,8 @@ struct Answers {
     whole_day: Vec<u8>,
     previous_day: Vec<u8>,
     newest: Vec<u8>,
+    /// The hourly count check's answer.
+    counts: Vec<u8>,
 }
 
 fn previous_cycle() -> DateTime<Utc> {
@@ -105,7 +112,7 @@ static ANSWERS: LazyLock<Answers> = LazyLock::new(|| {
         }
     }
     let store = builder.finish().expect("store").with_max_buckets(1_000_000);
-    let answer = |plan: &trendwatch::query::SearchPlan| {
+    let answer = |plan: &SearchPlan| {
         let answer = store.search(&plan.index, &plan.body).expect("search");
         serde_json::to_vec(&answer).expect("json")
     };
@@ -116,14 +123,22 @@ static ANSWERS: LazyLock<Answers> = LazyLock::new(|| {
         Vec::new(),
         previous_cycle().timestamp_millis(),
     );
-    let Fetch::Since { fetch, .. } = cache.plan(&rule, time_grid(&rule, now()), now_ms()) else {
-        panic!("the cache should ask only for the newest buckets");
+    let due = now_ms() + COUNT_CHECK_MS;
+    let Fetch::Since {
+        fetch,
+        check: Some(check),
+        ..
+    } = cache.plan(&rule, time_grid(&rule, now()), due)
+    else {
+        panic!("the cache should ask only for the newest buckets, and check the rest");
     };
     assert_eq!(fetch.len() as i64, REFETCH_BUCKETS + 1);
+    assert_eq!(check.len() as i64, BUCKETS - REFETCH_BUCKETS - 1);
     Answers {
         whole_day: answer(&plan_page(&rule, now(), limits(), None)),
         previous_day: answer(&previous),
         newest: answer(&plan_over(&rule, fetch, limits(), None)),
+        counts: answer(&plan_counts(&rule, check, limits(), None)),
         rule,
     }
 });
@@ -214,12 +229,70 @@ fn cycle_incremental_1000_rules(bencher: Bencher) {
         .bench_local_values(|mut cache| {
             let mut series = 0;
             for rule in RULE_SET.iter() {
-                let Fetch::Since { fetch, full } =
+                let Fetch::Since { fetch, full, .. } =
                     cache.plan(rule, time_grid(rule, now()), now_ms())
                 else {
                     panic!("expected an incremental read");
                 };
                 let plan = plan_over(rule, fetch, limits(), None);
+                let page =
+                    page_from_response(black_box(&newest), &rule.metric, &rule.group_by, &plan)
+                        .expect("page");
+                series += cache
+                    .merge(rule, fetch, full, page.series)
+                    .expect("merge")
+                    .len();
+            }
+            assert_eq!(series, RULES * HOSTS);
+            (series, cache)
+        });
+}
+
+/// The steady cycle in the hour when every rule's count check is due: the same newest
+/// buckets, and for each rule the documents per host over the rest of its day, compared
+/// with the cached counts before the merge.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn cycle_with_count_checks_1000_rules(bencher: Bencher) {
+    let answers = &*ANSWERS;
+    let previous_plan = plan_page(&answers.rule, previous_cycle(), limits(), None);
+    let previous_series = page_from_response(
+        &Answer::Bytes(answers.previous_day.clone()),
+        &answers.rule.metric,
+        &answers.rule.group_by,
+        &previous_plan,
+    )
+    .expect("page")
+    .series;
+    let newest = Answer::Bytes(answers.newest.clone());
+    let counts = Answer::Bytes(answers.counts.clone());
+    let due = now_ms() + COUNT_CHECK_MS;
+    bencher
+        .with_inputs(|| {
+            let mut cache = SeriesCache::default();
+            for rule in RULE_SET.iter() {
+                let at = previous_cycle().timestamp_millis();
+                cache.store_full(rule, previous_plan.grid, previous_series.clone(), at);
+            }
+            cache
+        })
+        .bench_local_values(|mut cache| {
+            let mut series = 0;
+            for rule in RULE_SET.iter() {
+                let Fetch::Since {
+                    fetch,
+                    full,
+                    check: Some(check),
+                } = cache.plan(rule, time_grid(rule, now()), due)
+                else {
+                    panic!("expected an incremental read with a count check");
+                };
+                let plan = plan_over(rule, fetch, limits(), None);
+                let check_plan = plan_counts(rule, check, limits(), None);
+                let counted = counts_from_response(black_box(&counts), &rule.group_by, &check_plan)
+                    .expect("counts")
+                    .counts;
+                assert!(cache.counts_agree(rule, check, &counted));
+                cache.checked(rule, due);
                 let page =
                     page_from_response(black_box(&newest), &rule.metric, &rule.group_by, &plan)
                         .expect("page");

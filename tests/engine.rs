@@ -12,7 +12,7 @@ use trendwatch::alerts::Event;
 use trendwatch::cli::demo::example_rules;
 use trendwatch::engine::Engine;
 use trendwatch::notify::{NotifierRegistry, StdoutNotifier};
-use trendwatch::query::plan_search;
+use trendwatch::query::{PlanLimits, TimeGrid, plan_counts, plan_search, time_grid};
 use trendwatch::rules::{Rule, ValidationContext, parse_rules};
 use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder};
 
@@ -119,6 +119,31 @@ async fn an_undeliverable_notification_is_reported_not_dropped() {
     assert_eq!(
         failure.reason,
         "notifier `console` is not defined in the config"
+    );
+}
+
+/// The hourly count check of a grouped rule's older buckets, pinned like its search.
+#[test]
+fn the_count_check_asks_only_for_documents_per_group() {
+    let now: DateTime<Utc> = "2026-11-20T10:07:42Z".parse().unwrap();
+    let rule = example_rules()
+        .unwrap()
+        .into_iter()
+        .find(|rule| rule.name == "api-memory-leak")
+        .unwrap();
+    let grid = time_grid(&rule, now);
+    let check = TimeGrid {
+        end_ms: grid.end_ms - 3 * grid.bucket_ms,
+        ..grid
+    };
+    let plan = plan_counts(&rule, check, PlanLimits::default(), None);
+    insta::assert_snapshot!(
+        "count_check_api-memory-leak",
+        format!(
+            "POST /{}/_search\n{}",
+            plan.index,
+            serde_json::to_string_pretty(&plan.body).unwrap()
+        )
     );
 }
 

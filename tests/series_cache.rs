@@ -1,19 +1,23 @@
 //! Incremental reads: an engine that keeps each rule's series between runs asks only for
 //! the newest buckets, and its series are exactly those a full search returns — for every
-//! example rule, run after run, on the embedded store over HTTP and in process.
+//! example rule, run after run, on the embedded store over HTTP and in process. Documents
+//! that arrive late in older buckets are caught by the hourly count check.
 
 mod common;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
+use serde_json::json;
 use trendwatch::cli::demo::example_rules;
-use trendwatch::engine::{REFETCH_BUCKETS, SeriesCache, evaluate_rule, evaluate_rules_cached};
+use trendwatch::engine::{
+    COUNT_CHECK_MS, REFETCH_BUCKETS, SeriesCache, evaluate_rule, evaluate_rules_cached,
+};
 use trendwatch::query::Series;
-use trendwatch::rules::{Condition, Rule};
+use trendwatch::rules::{Condition, Rule, ValidationContext, parse_rules};
 use trendwatch::scenario::{Fleet, Scenario};
 use trendwatch::source::elasticsearch::{ElasticsearchSource, Settings};
-use trendwatch::source::embedded::{EmbeddedStore, http};
+use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder, http};
 
 fn fleet() -> Fleet {
     Fleet {
@@ -67,14 +71,26 @@ async fn incremental_reads_equal_full_reads_run_after_run() {
                 rule.name
             );
             let whole = full.plan.grid.len();
-            // The bucket(s) completed in the last 5 minutes and the re-asked ones.
-            let newest = 300_000_u64.div_ceil(rule.bucket.as_millis()) as usize;
-            // A grid no longer than that is read whole; so are change rules (a few windows);
-            // and everything is read whole every hour (every 12th step, and after the jump).
-            let incremental = step % 12 != 0
-                && step < 36
+            // The bucket(s) completed since the previous run and the re-asked ones.
+            let elapsed = match step {
+                0 => 0,
+                _ => (*now - instants[step - 1]).num_milliseconds() as u64,
+            };
+            let newest = elapsed.div_ceil(rule.bucket.as_millis()) as usize;
+            // A grid no longer than that is read whole; so are change rules (a few windows).
+            // The first run reads everything; later ones only the newest buckets, with the
+            // count check of the rest every hour (every 12th step, and after the jump).
+            let incremental = step > 0
                 && whole > newest + REFETCH_BUCKETS as usize
                 && !matches!(rule.condition, Condition::Change(_));
+            let checked = incremental && (step % 12 == 0 || step == 36);
+            let pages = full.searches;
+            assert_eq!(
+                http.searches,
+                if checked { pages + 1 } else { pages },
+                "{} at {now}: searches",
+                rule.name
+            );
             if incremental {
                 assert!(
                     http.fetched_buckets <= newest + REFETCH_BUCKETS as usize
@@ -93,4 +109,106 @@ async fn incremental_reads_equal_full_reads_run_after_run() {
             }
         }
     }
+}
+
+/// Two hosts reporting every five minutes for three hours either side of `start`; with
+/// `late`, one more document for `h1` half an hour before `start`, as if it had
+/// been held up on the way.
+fn small_store(start: DateTime<Utc>, late: bool) -> EmbeddedStore {
+    let mut builder = StoreBuilder::new("@timestamp").unwrap();
+    for minute in (-180..180).step_by(5) {
+        for (host, free) in [("h1", 500.0), ("h2", 800.0)] {
+            let at = start + TimeDelta::minutes(minute) + TimeDelta::seconds(20);
+            let document = json!({ "@timestamp": at.to_rfc3339(), "host": host, "free": free });
+            builder.add("metrics", &document).unwrap();
+        }
+    }
+    if late {
+        let at = start - TimeDelta::minutes(30) + TimeDelta::seconds(40);
+        let document = json!({ "@timestamp": at.to_rfc3339(), "host": "h1", "free": 100.0 });
+        builder.add("metrics", &document).unwrap();
+    }
+    builder.finish().unwrap()
+}
+
+/// A document that arrives after its bucket was read and is no longer asked again is not
+/// seen by the incremental reads; the hourly count check notices the count that differs,
+/// and that evaluation reads everything again. When the counts agree, the check is all it
+/// costs. Grouped and ungrouped rules alike.
+#[tokio::test]
+async fn the_count_check_catches_documents_that_arrived_late() {
+    for group_by in ["group_by: host\n", ""] {
+        let text = format!(
+            "name: free\nindex: metrics\n{group_by}metric: avg(free)\nbucket: 5m\nevery: 5m\nlookback: 2h\ncondition: {{ threshold: {{ below: 50 }} }}\nnotify: [ops]\n"
+        );
+        let (rules, problems) = parse_rules(
+            std::path::Path::new("free.yaml"),
+            &text,
+            &ValidationContext::default(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        late_documents_are_caught(&rules[0]).await;
+    }
+}
+
+async fn late_documents_are_caught(rule: &Rule) {
+    let start: DateTime<Utc> = "2026-11-20T12:00:00Z".parse().unwrap();
+    let (before, after) = (small_store(start, false), small_store(start, true));
+    let mut cache = SeriesCache::default();
+    let mut run = async |store: &EmbeddedStore, at: DateTime<Utc>| {
+        let mut results = evaluate_rules_cached(&[rule], store, at, &mut cache).await;
+        let cached = results.pop().unwrap().unwrap();
+        let full = evaluate_rule(rule, store, at).await.unwrap();
+        (
+            cached.searches,
+            series(&cached.groups),
+            series(&full.groups),
+        )
+    };
+    let (searches, cached, full) = run(&before, start).await;
+    assert_eq!(
+        (searches, &cached),
+        (1, &full),
+        "the first run reads everything"
+    );
+
+    // The late document is in an older bucket: five minutes on, it is not asked again.
+    let (searches, cached, full) = run(&after, start + TimeDelta::minutes(5)).await;
+    assert_eq!(searches, 1);
+    assert_ne!(cached, full, "not seen without a count check");
+
+    // An hour after the full read the check is due: one document more there.
+    let check_due = start + TimeDelta::milliseconds(COUNT_CHECK_MS);
+    let (searches, cached, full) = run(&after, check_due).await;
+    assert_eq!(
+        searches, 3,
+        "newest buckets, the count check, then everything"
+    );
+    assert_eq!(cached, full);
+    let (_, _, without_late) = run(&before, check_due).await;
+    assert_ne!(full, without_late, "the late document is inside the grid");
+
+    // Read in full just now: the next check is an hour away, and then it agrees.
+    let mut cache_after = SeriesCache::default();
+    let mut run = async |at: DateTime<Utc>| {
+        let mut results = evaluate_rules_cached(&[rule], &after, at, &mut cache_after).await;
+        let cached = results.pop().unwrap().unwrap();
+        let full = evaluate_rule(rule, &after, at).await.unwrap();
+        (
+            cached.searches,
+            series(&cached.groups),
+            series(&full.groups),
+        )
+    };
+    let (searches, cached, full) = run(check_due).await;
+    assert_eq!((searches, &cached), (1, &full));
+    let (searches, cached, full) = run(check_due + TimeDelta::minutes(5)).await;
+    assert_eq!((searches, &cached), (1, &full));
+    let next_check = check_due + TimeDelta::milliseconds(COUNT_CHECK_MS);
+    let (searches, cached, full) = run(next_check).await;
+    assert_eq!(
+        (searches, &cached),
+        (2, &full),
+        "the check agrees: nothing more"
+    );
 }

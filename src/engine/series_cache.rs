@@ -1,33 +1,47 @@
 //! Series kept between evaluations, so that a rule evaluated every few minutes over a long
 //! look-back asks the cluster only for its newest buckets: a day of 5-minute buckets is
 //! 288 per host, of which one is new each cycle. The newest [`REFETCH_BUCKETS`] known
-//! buckets are asked again (late documents land in them), and everything is read in full
-//! again after [`FULL_REFRESH_MS`], when the rule's search changes, when a group appears
-//! that the cache has not seen, or after a failed evaluation.
+//! buckets are asked again (late documents land in them).
+//!
+//! Documents later than that are caught by the count check: at least every
+//! [`COUNT_CHECK_MS`] the rule's search also asks how many documents each group has in the
+//! buckets not asked again — a few bytes per group — and a count that differs from the
+//! cached ones means everything is read in full. Everything is also read in full after
+//! [`FULL_REFRESH_MS`], when the rule's search changes, when a group appears that the
+//! cache has not seen, or after a failed evaluation.
 //!
 //! The merged series are exactly what a full search would return as long as no document
-//! arrives later than `query_delay` plus the re-asked buckets; such a straggler is seen at
-//! the next full refresh, as it would be by a full search made after it arrived.
-//! Change rules ask only for a few short windows already and are always read in full.
+//! arrives later than `query_delay` plus the re-asked buckets and leaves the count of
+//! documents as it was (a late one is seen at the next count check; a document changed in
+//! place, at the next full read). Change rules ask only for a few short windows already
+//! and are always read in full.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::query::{GroupKey, Series, TimeGrid, empty_bucket_value};
+use crate::query::{Buckets, GroupKey, Series, TimeGrid, empty_bucket_value};
 use crate::rules::{Condition, Duration, Metric, Rule};
 
 /// Known buckets asked again each cycle, for documents that arrived late.
 pub const REFETCH_BUCKETS: i64 = 2;
+/// The older buckets' document counts are checked at least this often (milliseconds).
+pub const COUNT_CHECK_MS: i64 = 3_600_000;
 /// Everything is read again at least this often (milliseconds).
-pub const FULL_REFRESH_MS: i64 = 3_600_000;
+pub const FULL_REFRESH_MS: i64 = 86_400_000;
 
 /// What to ask the source for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fetch {
     /// The rule's whole grid.
     Full(TimeGrid),
-    /// Only `fetch`, the newest part of `full`; the rest comes from the cache.
-    Since { fetch: TimeGrid, full: TimeGrid },
+    /// Only `fetch`, the newest part of `full`; the rest comes from the cache. With
+    /// `check`, the count check is due over that older part of `full` (see
+    /// [`SeriesCache::counts_agree`]).
+    Since {
+        fetch: TimeGrid,
+        full: TimeGrid,
+        check: Option<TimeGrid>,
+    },
 }
 
 impl Fetch {
@@ -42,8 +56,18 @@ impl Fetch {
 struct Entry {
     search: SearchShape,
     read_in_full_at_ms: i64,
-    series: Vec<Arc<Series>>,
+    /// When the counts were last known to be right: read in full or checked.
+    checked_at_ms: i64,
+    series: Vec<Cached>,
     grid: TimeGrid,
+}
+
+/// A cached series and its documents over the whole grid, kept as it slides so that a
+/// count check does not have to add up every bucket.
+#[derive(Clone)]
+struct Cached {
+    series: Arc<Series>,
+    documents: u64,
 }
 
 /// Series per rule, by rule name.
@@ -103,12 +127,69 @@ impl SeriesCache {
         if !usable {
             return Fetch::Full(full);
         }
+        let check = TimeGrid {
+            end_ms: from,
+            ..full
+        };
         Fetch::Since {
             fetch: TimeGrid {
                 start_ms: from,
                 ..full
             },
             full,
+            check: (now_ms - entry.checked_at_ms >= COUNT_CHECK_MS).then_some(check),
+        }
+    }
+
+    /// Whether the documents per group over `check` (a count check's answer, every page)
+    /// are what the cached series of `rule` count there: every counted group cached with
+    /// that count, and no cached group with documents there left uncounted. A count check
+    /// lists only groups with documents.
+    pub fn counts_agree(&self, rule: &Rule, check: TimeGrid, counted: &[(GroupKey, u64)]) -> bool {
+        let Some(entry) = self.entries.get(&rule.name) else {
+            return false;
+        };
+        let (Some(first), Some(last)) = (
+            entry.grid.index_of(check.start_ms),
+            entry.grid.index_of(check.end_ms - check.bucket_ms),
+        ) else {
+            return false;
+        };
+        // The documents over the grid, less those in the buckets before and after.
+        let in_check = |cached: &Cached| {
+            let counts = &cached.series.counts;
+            let outside: u64 = counts[..first].iter().chain(&counts[last + 1..]).sum();
+            cached.documents.saturating_sub(outside)
+        };
+        let listed: Vec<(&GroupKey, u64)> = entry
+            .series
+            .iter()
+            .map(|cached| (&cached.series.group, in_check(cached)))
+            .filter(|&(_, count)| count > 0)
+            .collect();
+        if listed.len() != counted.len() {
+            return false;
+        }
+        // Both come in the source's group order; a lookup only if they part.
+        let in_order =
+            listed
+                .iter()
+                .zip(counted)
+                .all(|(&(group, count), (counted_group, counted_count))| {
+                    group == counted_group && count == *counted_count
+                });
+        in_order || {
+            let by_group: HashMap<&GroupKey, u64> = listed.into_iter().collect();
+            counted
+                .iter()
+                .all(|(group, count)| by_group.get(group) == Some(count))
+        }
+    }
+
+    /// Notes that `rule`'s counts were checked and agreed at `now_ms`.
+    pub fn checked(&mut self, rule: &Rule, now_ms: i64) {
+        if let Some(entry) = self.entries.get_mut(&rule.name) {
+            entry.checked_at_ms = now_ms;
         }
     }
 
@@ -127,22 +208,30 @@ impl SeriesCache {
             self.entries.remove(&rule.name);
             return series.into_iter().map(Arc::new).collect();
         }
-        let cycles = FULL_REFRESH_MS / full.bucket_ms.max(1) + REFETCH_BUCKETS + 1;
-        let room = usize::try_from(cycles).unwrap_or(0).min(full.len());
-        let series: Vec<Arc<Series>> = series
+        // Dropped values are reclaimed after at most `RECLAIM_AFTER` of them; appending
+        // never needs more room than that and one cycle's fetch.
+        let room = (Buckets::<f64>::RECLAIM_AFTER
+            + usize::try_from(REFETCH_BUCKETS + 1).unwrap_or(0))
+        .min(full.len());
+        let cached: Vec<Cached> = series
             .into_iter()
             .map(|mut series| {
                 series.values.reserve(room);
                 series.counts.reserve(room);
-                Arc::new(series)
+                Cached {
+                    documents: series.counts.iter().sum(),
+                    series: Arc::new(series),
+                }
             })
             .collect();
+        let series = shared(&cached);
         self.entries.insert(
             rule.name.clone(),
             Entry {
                 search: SearchShape::of(rule),
                 read_in_full_at_ms: now_ms,
-                series: series.clone(),
+                checked_at_ms: now_ms,
+                series: cached,
                 grid: full,
             },
         );
@@ -182,22 +271,27 @@ impl SeriesCache {
         let mut fetched = Matcher::new(fetched);
         let empty_value = empty_bucket_value(&rule.metric);
         for cached in &mut entry.series {
-            let series = Arc::make_mut(cached);
+            let series = Arc::make_mut(&mut cached.series);
+            let dropped: u64 = series.counts[..shift].iter().sum();
+            let asked_again: u64 = series.counts[shift + kept..].iter().sum();
             series.values.drop_oldest(shift);
             series.counts.drop_oldest(shift);
             series.values.truncate(kept);
             series.counts.truncate(kept);
             series.grid = full;
-            match fetched.take(&series.group) {
+            let newest: u64 = match fetched.take(&series.group) {
                 Some(newest) => {
                     series.values.extend_from_slice(&newest.values);
                     series.counts.extend_from_slice(&newest.counts);
+                    newest.counts.iter().sum()
                 }
                 None => {
                     series.values.resize(full.len(), empty_value);
                     series.counts.resize(full.len(), 0);
+                    0
                 }
-            }
+            };
+            cached.documents = cached.documents.saturating_sub(dropped + asked_again) + newest;
         }
         entry.grid = full;
         if !fetched.all_taken() {
@@ -207,9 +301,17 @@ impl SeriesCache {
         // bucket usually has some, so this looks at one or two buckets per group.
         entry
             .series
-            .retain(|series| series.counts.iter().rev().any(|&c| c > 0));
-        Some(entry.series.clone())
+            .retain(|cached| cached.series.counts.iter().rev().any(|&c| c > 0));
+        Some(shared(&entry.series))
     }
+}
+
+/// The cached series, shared with their holder.
+fn shared(cached: &[Cached]) -> Vec<Arc<Series>> {
+    cached
+        .iter()
+        .map(|cached| Arc::clone(&cached.series))
+        .collect()
 }
 
 /// Whether `rule` can be read a few new buckets at a time. A change rule asks only for a
@@ -329,7 +431,7 @@ mod tests {
         let mut still_held: Option<(Vec<Arc<Series>>, Vec<Series>)> = None;
         for cycle in 1..40 {
             let full = grid(cycle, 4);
-            let Fetch::Since { fetch, full } = cache.plan(&rule, full, cycle * MINUTE) else {
+            let Fetch::Since { fetch, full, .. } = cache.plan(&rule, full, cycle * MINUTE) else {
                 panic!("cycle {cycle} should read incrementally");
             };
             assert_eq!(fetch.len() as i64, REFETCH_BUCKETS + 1);
@@ -339,6 +441,10 @@ mod tests {
                 series("a", fetch, cycle + offset),
             ];
             let merged = cache.merge(&rule, fetch, full, fetched).expect("merged");
+            for cached in &cache.entries["t"].series {
+                let documents: u64 = cached.series.counts.iter().sum();
+                assert_eq!(cached.documents, documents, "cycle {cycle}");
+            }
             let expected = [series("a", full, cycle), series("b", full, 100 + cycle)];
             assert_eq!(merged.len(), 2);
             for (got, want) in merged.iter().zip(&expected) {
@@ -369,7 +475,7 @@ mod tests {
         let mut cache = SeriesCache::default();
         let first = grid(0, 4);
         cache.store_full(&rule, first, vec![series("a", first, 0)], 0);
-        let Fetch::Since { fetch, full } = cache.plan(&rule, grid(1, 4), MINUTE) else {
+        let Fetch::Since { fetch, full, .. } = cache.plan(&rule, grid(1, 4), MINUTE) else {
             panic!("should read incrementally");
         };
         let fetched = vec![series("a", fetch, 3), series("new", fetch, 0)];
@@ -387,7 +493,7 @@ mod tests {
         assert_eq!(
             cache.plan(&rule, grid(1, 4), FULL_REFRESH_MS),
             Fetch::Full(grid(1, 4)),
-            "read in full at least hourly"
+            "read in full at least daily"
         );
 
         // A change rule is always read in full, so none of its series are kept.
@@ -401,5 +507,47 @@ mod tests {
             Fetch::Full(grid(1, 4))
         );
         assert!(!cache.entries.contains_key("c"));
+    }
+
+    /// The count check is due hourly over the buckets not asked again; it agrees only when
+    /// every group has the documents the cache counts there.
+    #[test]
+    fn counts_are_checked_hourly_over_the_buckets_not_asked_again() {
+        let rule = rule();
+        let mut cache = SeriesCache::default();
+        let first = grid(0, 4);
+        let mut quiet = series("quiet", first, 0);
+        quiet.counts = vec![0; 4].into();
+        let stored = vec![series("a", first, 0), series("b", first, 0), quiet];
+        cache.store_full(&rule, first, stored, 0);
+        let Fetch::Since { check: None, .. } = cache.plan(&rule, grid(1, 4), MINUTE) else {
+            panic!("no check within the hour");
+        };
+        let Fetch::Since {
+            check: Some(check), ..
+        } = cache.plan(&rule, grid(1, 4), COUNT_CHECK_MS)
+        else {
+            panic!("the check is due after an hour");
+        };
+        // Minute 1 of the old grid: minutes 2 and 3 are asked again, 4 is new.
+        assert_eq!(check, grid(1, 1));
+        let key = |host: &str| GroupKey(vec![("host".to_string(), host.to_string())]);
+        let agreeing = [(key("b"), 1), (key("a"), 1)];
+        assert!(cache.counts_agree(&rule, check, &agreeing));
+        for differing in [
+            vec![(key("a"), 1), (key("b"), 2)],
+            vec![(key("a"), 1)],
+            vec![(key("a"), 1), (key("b"), 1), (key("quiet"), 1)],
+            vec![(key("a"), 1), (key("b"), 1), (key("unknown"), 1)],
+        ] {
+            assert!(
+                !cache.counts_agree(&rule, check, &differing),
+                "{differing:?}"
+            );
+        }
+        cache.checked(&rule, COUNT_CHECK_MS);
+        let Fetch::Since { check: None, .. } = cache.plan(&rule, grid(1, 4), COUNT_CHECK_MS) else {
+            panic!("checked: not due again for an hour");
+        };
     }
 }

@@ -57,13 +57,15 @@ impl Answer {
     }
 }
 
+/// A search response whose aggregations read as `A`: a series search's by default, or a
+/// count check's ([`CountAggregations`]).
 #[derive(Debug, Deserialize)]
-pub(super) struct Response {
+pub(super) struct Response<A = Aggregations> {
     #[serde(default)]
     pub timed_out: bool,
     #[serde(rename = "_shards")]
     pub shards: Option<Shards>,
-    pub aggregations: Option<Aggregations>,
+    pub aggregations: Option<A>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +104,25 @@ pub(super) struct Composite {
 pub(super) struct GroupBucket {
     pub key: BTreeMap<String, Value>,
     pub series: Histogram,
+}
+
+/// A count check's aggregations: documents per group, or in all for an ungrouped rule.
+#[derive(Debug, Deserialize)]
+pub(super) struct CountAggregations {
+    pub group: Option<CountComposite>,
+    pub total: Option<Count>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CountComposite {
+    pub buckets: Vec<CountBucket>,
+    pub after_key: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CountBucket {
+    pub key: BTreeMap<String, Value>,
+    pub doc_count: u64,
 }
 
 #[derive(Debug, Deserialize)]

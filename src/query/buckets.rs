@@ -1,5 +1,5 @@
 //! Per-bucket values of one series, oldest first: a vector that can drop its oldest
-//! values in constant amortised time. A cached series slides along its grid by one
+//! values for a few moves each, amortised. A cached series slides along its grid by one
 //! bucket per evaluation; moving all its values each time would make the steady cycle
 //! cost as much memory traffic as the whole cache holds.
 //!
@@ -9,17 +9,21 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 /// The values, kept in `data[start..]`; the dropped ones before `start` are reclaimed
-/// once they are as many as the live ones.
+/// once they are as many as the live ones or [`Buckets::RECLAIM_AFTER`], whichever is
+/// fewer (so a long series never holds much more than itself).
 pub struct Buckets<T> {
     data: Vec<T>,
     start: usize,
 }
 
 impl<T> Buckets<T> {
+    /// Most dropped values kept before they are reclaimed.
+    pub const RECLAIM_AFTER: usize = 64;
+
     /// Drops the `count` oldest values (all of them when there are fewer).
     pub fn drop_oldest(&mut self, count: usize) {
         self.start += count.min(self.len());
-        if self.start > 0 && self.start >= self.len() {
+        if self.start > 0 && self.start >= self.len().min(Self::RECLAIM_AFTER) {
             self.data.drain(..self.start);
             self.start = 0;
         }
@@ -151,6 +155,18 @@ mod tests {
         }
         // Reclaimed as it slid: never more than twice the live values.
         assert!(buckets.data.len() <= 12, "{}", buckets.data.len());
+    }
+
+    #[test]
+    fn a_long_series_holds_at_most_the_reclaim_limit_more() {
+        let mut buckets: Buckets<u32> = (0..300).collect();
+        for next in 300..1_000 {
+            buckets.drop_oldest(1);
+            buckets.push(next);
+            assert_eq!(buckets.first(), Some(&(next - 299)));
+            assert!(buckets.data.len() <= 300 + Buckets::<u32>::RECLAIM_AFTER);
+        }
+        assert_eq!(*buckets, *(700..1_000).collect::<Vec<_>>());
     }
 
     #[test]

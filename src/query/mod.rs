@@ -3,6 +3,7 @@
 
 mod answer;
 mod buckets;
+mod counts;
 mod fields;
 mod plan;
 mod scan;
@@ -11,6 +12,7 @@ mod series;
 
 pub use answer::Answer;
 pub use buckets::Buckets;
+pub use counts::{CountPage, counts_from_response, plan_counts};
 pub use fields::{FieldProblem, FieldUse, check_fields, fields_of};
 pub use plan::{
     MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, change_windows, plan_over, plan_page,

@@ -173,14 +173,7 @@ fn plan_with(
     coverage: Coverage,
 ) -> SearchPlan {
     // Built by moving values in: planned for every rule every cycle, so no deep copies.
-    let range = |start: i64, end: i64| {
-        let bounds = object([
-            ("gte", start.into()),
-            ("lt", end.into()),
-            ("format", "epoch_millis".into()),
-        ]);
-        object([("range", object([(rule.timestamp_field.as_str(), bounds)]))])
-    };
+    let range = |start: i64, end: i64| time_range(rule, start, end);
     let mut filters = rule.filter.clone();
     let mut histogram = Map::from_iter([
         ("field".to_string(), rule.timestamp_field.as_str().into()),
@@ -228,28 +221,53 @@ fn plan_with(
     if !rule.group_by.is_empty() {
         // The composite bucket itself and its histogram's buckets, per group.
         let size = (limits.max_buckets / (buckets_per_group + 1)).clamp(1, MAX_GROUPS_PER_PAGE);
-        let sources: Vec<Value> = rule
-            .group_by
-            .iter()
-            .map(|field| {
-                let terms = object([("terms", object([("field", field.as_str().into())]))]);
-                object([(field.as_str(), terms)])
-            })
-            .collect();
-        let mut composite = Map::from_iter([
-            ("size".to_string(), size.into()),
-            ("sources".to_string(), Value::Array(sources)),
-        ]);
-        if let Some(after) = after {
-            composite.insert("after".to_string(), after.clone());
-        }
         aggs = object([(
             GROUP_AGG,
-            object([("composite", Value::Object(composite)), ("aggs", aggs)]),
+            object([("composite", composite(rule, size, after)), ("aggs", aggs)]),
         )]);
         page_size = Some(size);
     }
-    let body = object([
+    SearchPlan {
+        index: rule.index.clone(),
+        body: search_body(filters, aggs),
+        grid,
+        page_size,
+    }
+}
+
+/// `[start, end)` of the rule's time field, in epoch milliseconds.
+pub(super) fn time_range(rule: &Rule, start_ms: i64, end_ms: i64) -> Value {
+    let bounds = object([
+        ("gte", start_ms.into()),
+        ("lt", end_ms.into()),
+        ("format", "epoch_millis".into()),
+    ]);
+    object([("range", object([(rule.timestamp_field.as_str(), bounds)]))])
+}
+
+/// A `composite` over the rule's group-by fields, `size` groups a page, after `after`.
+pub(super) fn composite(rule: &Rule, size: usize, after: Option<&Value>) -> Value {
+    let sources: Vec<Value> = rule
+        .group_by
+        .iter()
+        .map(|field| {
+            let terms = object([("terms", object([("field", field.as_str().into())]))]);
+            object([(field.as_str(), terms)])
+        })
+        .collect();
+    let mut composite = Map::from_iter([
+        ("size".to_string(), size.into()),
+        ("sources".to_string(), Value::Array(sources)),
+    ]);
+    if let Some(after) = after {
+        composite.insert("after".to_string(), after.clone());
+    }
+    Value::Object(composite)
+}
+
+/// A body that counts no hits, filters by `filters` and aggregates by `aggs`.
+pub(super) fn search_body(filters: Vec<Value>, aggs: Value) -> Value {
+    object([
         ("size", 0.into()),
         ("track_total_hits", false.into()),
         (
@@ -257,13 +275,7 @@ fn plan_with(
             object([("bool", object([("filter", Value::Array(filters))]))]),
         ),
         ("aggs", aggs),
-    ]);
-    SearchPlan {
-        index: rule.index.clone(),
-        body,
-        grid,
-        page_size,
-    }
+    ])
 }
 
 /// The `[start, end)` windows in epoch milliseconds a change rule compares when judged

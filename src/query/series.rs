@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::answer::{Answer, GroupBucket, Histogram, Response, TimeBucket};
+use super::answer::{Answer, Histogram, Response, TimeBucket};
 use super::buckets::Buckets;
 use super::plan::{
     DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, SearchPlan, TimeGrid, VALUE_AGG,
@@ -145,7 +145,7 @@ pub fn page_from_response(
     // Paths are spelled out only for an error: a good answer reads without formatting.
     for (index, bucket) in composite.buckets.iter().enumerate() {
         let bucket_path = || format!("{group_path}.buckets[{index}]");
-        let key = group_key(bucket, group_by, &bucket_path)?;
+        let key = group_key(&bucket.key, group_by, &bucket_path)?;
         let series_path = || format!("{}.{SERIES_AGG}", bucket_path());
         series.push(reader.series(&bucket.series, &series_path, key)?);
     }
@@ -173,15 +173,15 @@ pub(super) fn next_page(
 }
 
 /// A composite bucket's key `{field: value, …}` as the group's key, in `group_by` order.
-fn group_key(
-    bucket: &GroupBucket,
+pub(super) fn group_key(
+    key: &BTreeMap<String, Value>,
     group_by: &[String],
     path: &dyn Fn() -> String,
 ) -> Result<GroupKey, ResponseError> {
     let mut labels = Vec::with_capacity(group_by.len());
     for field_name in group_by {
         let value_path = || format!("{}.key.{field_name}", path());
-        let value = match bucket.key.get(field_name) {
+        let value = match key.get(field_name) {
             Some(Value::String(text)) => text.clone(),
             Some(Value::Number(number)) => number.to_string(),
             Some(Value::Bool(flag)) => flag.to_string(),
@@ -193,7 +193,7 @@ fn group_key(
     Ok(GroupKey(labels))
 }
 
-fn reject_partial(response: &Response) -> Result<(), ResponseError> {
+pub(super) fn reject_partial<A>(response: &Response<A>) -> Result<(), ResponseError> {
     if response.timed_out {
         return Err(ResponseError::Partial {
             reason: "the search timed out".to_string(),
@@ -304,7 +304,7 @@ impl Reader<'_> {
     }
 }
 
-fn missing(path: &str) -> ResponseError {
+pub(super) fn missing(path: &str) -> ResponseError {
     ResponseError::Shape {
         path: path.to_string(),
         expected: "the aggregation the search asked for",
