@@ -89,7 +89,10 @@ impl Source for DataSource {
         }
     }
 
-    async fn search_batch(&self, requests: &[SearchRequest]) -> Vec<Result<Answer, SourceError>> {
+    async fn search_batch(
+        &self,
+        requests: &[SearchRequest<'_>],
+    ) -> Vec<Result<Answer, SourceError>> {
         match self {
             DataSource::Cluster { source, .. } => source.search_batch(requests).await,
             DataSource::Files { store, .. } => store.search_batch(requests).await,

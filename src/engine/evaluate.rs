@@ -113,8 +113,8 @@ pub async fn evaluate_rules_cached<S: Source>(
         .iter()
         .chain(checks.iter().flatten())
         .map(|plan| SearchRequest {
-            index: plan.index.clone(),
-            body: plan.body.clone(),
+            index: &plan.index,
+            body: &plan.body,
         })
         .collect();
     let mut answers = source.search_batch(&requests).await.into_iter();

@@ -108,10 +108,10 @@ fn group(scanner: &mut Scanner<'_>, reader: &Reader<'_>, group_by: &[String]) ->
 /// A composite key `{field: value, …}` as the group's key, labelled as the typed reader
 /// labels it (the last of a repeated field wins there too).
 fn group_key(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<GroupKey> {
-    let mut labels: Vec<(String, Option<String>)> =
-        group_by.iter().map(|field| (field.clone(), None)).collect();
+    // Labels in `group_by` order, filled as the key's fields come.
+    let mut labels: Vec<Option<String>> = vec![None; group_by.len()];
     scanner.object(|scanner, field| {
-        let slot = labels.iter().position(|(name, _)| name.as_bytes() == field);
+        let slot = group_by.iter().position(|name| name.as_bytes() == field);
         let label = match scanner.peek_kind()? {
             Kind::String => scanner.string()?.to_string(),
             Kind::Number => scanner
@@ -127,13 +127,14 @@ fn group_key(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<GroupKey>
             }
         };
         if let Some(slot) = slot {
-            labels[slot].1 = Some(label);
+            labels[slot] = Some(label);
         }
         Some(())
     })?;
-    let labels = labels
-        .into_iter()
-        .map(|(field, label)| Some((field, label?)))
+    let labels = group_by
+        .iter()
+        .zip(labels)
+        .map(|(field, label)| Some((field.clone(), label?)))
         .collect::<Option<_>>()?;
     Some(GroupKey(labels))
 }

@@ -11,11 +11,11 @@ use serde_json::Value;
 
 use crate::query::{Answer, PlanLimits};
 
-/// One search: the index pattern and the body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchRequest {
-    pub index: String,
-    pub body: Value,
+/// One search: the index pattern and the body, borrowed from the plan that made them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchRequest<'a> {
+    pub index: &'a str,
+    pub body: &'a Value,
 }
 
 /// Something that answers Elasticsearch search requests.
@@ -31,12 +31,12 @@ pub trait Source: Send + Sync {
     /// Elasticsearch sends them in `_msearch` round trips; the default runs them in turn.
     fn search_batch(
         &self,
-        requests: &[SearchRequest],
+        requests: &[SearchRequest<'_>],
     ) -> impl Future<Output = Vec<Result<Answer, SourceError>>> + Send {
         async move {
             let mut answers = Vec::with_capacity(requests.len());
             for request in requests {
-                answers.push(self.search(&request.index, &request.body).await);
+                answers.push(self.search(request.index, request.body).await);
             }
             answers
         }
@@ -61,7 +61,7 @@ impl<S: Source> Source for &S {
 
     fn search_batch(
         &self,
-        requests: &[SearchRequest],
+        requests: &[SearchRequest<'_>],
     ) -> impl Future<Output = Vec<Result<Answer, SourceError>>> + Send {
         (**self).search_batch(requests)
     }

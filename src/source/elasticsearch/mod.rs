@@ -19,6 +19,7 @@ mod retry;
 mod settings;
 mod transport;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -109,19 +110,22 @@ impl Source for ElasticsearchSource {
         success_body(answer).map(Answer::Bytes)
     }
 
-    async fn search_batch(&self, requests: &[SearchRequest]) -> Vec<Result<Answer, SourceError>> {
+    async fn search_batch(
+        &self,
+        requests: &[SearchRequest<'_>],
+    ) -> Vec<Result<Answer, SourceError>> {
         let product = match self.product().await {
             Ok(product) => product,
             Err(error) => return vec![Err(error); requests.len()],
         };
         let mut answers = Vec::with_capacity(requests.len());
         for chunk in requests.chunks(self.msearch_batch) {
-            let adapted: Vec<(&SearchRequest, Value, bool)> = chunk
+            let adapted: Vec<(&str, Cow<'_, Value>, bool)> = chunk
                 .iter()
                 .map(|request| {
-                    let body = product.adapt(&request.body).into_owned();
+                    let body = product.adapt(request.body);
                     let cache = cacheable(&body);
-                    (request, body, cache)
+                    (request.index, body, cache)
                 })
                 .collect();
             let text = msearch::body(&adapted);

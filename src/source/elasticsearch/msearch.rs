@@ -8,13 +8,14 @@ use serde_json::{Value, json};
 
 use super::errors;
 use crate::query::Answer;
-use crate::source::{SearchRequest, SourceError};
+use crate::source::SourceError;
 
-/// The NDJSON body for `requests`; `cacheable[i]` adds `request_cache: true` to a header.
-pub fn body(requests: &[(&SearchRequest, Value, bool)]) -> String {
+/// The NDJSON body for `(index, body, cacheable)` searches; `cacheable` adds
+/// `request_cache: true` to the header.
+pub fn body<B: std::ops::Deref<Target = Value>>(requests: &[(&str, B, bool)]) -> String {
     let mut text = String::new();
-    for (request, body, cacheable) in requests {
-        let mut header = json!({ "index": request.index });
+    for (index, body, cacheable) in requests {
+        let mut header = json!({ "index": index });
         if *cacheable {
             header["request_cache"] = json!(true);
         }
