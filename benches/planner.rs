@@ -206,53 +206,18 @@ fn cycle_plan_and_read_1000_rules(bencher: Bencher) {
 /// one bucket). Each sample starts from a freshly filled cache, made outside the timing.
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn cycle_incremental_1000_rules(bencher: Bencher) {
-    let answers = &*ANSWERS;
-    let previous_plan = plan_page(&answers.rule, previous_cycle(), limits(), None);
-    let previous_series = page_from_response(
-        &Answer::Bytes(answers.previous_day.clone()),
-        &answers.rule.metric,
-        &answers.rule.group_by,
-        &previous_plan,
-    )
-    .expect("page")
-    .series;
-    let newest = Answer::Bytes(answers.newest.clone());
-    bencher
-        .with_inputs(|| {
-            let mut cache = SeriesCache::default();
-            for rule in RULE_SET.iter() {
-                let at = previous_cycle().timestamp_millis();
-                cache.store_full(rule, previous_plan.grid, previous_series.clone(), at);
-            }
-            cache
-        })
-        .bench_local_values(|mut cache| {
-            let mut series = 0;
-            for rule in RULE_SET.iter() {
-                let Fetch::Since { fetch, full, .. } =
-                    cache.plan(rule, time_grid(rule, now()), now_ms())
-                else {
-                    panic!("expected an incremental read");
-                };
-                let plan = plan_over(rule, fetch, limits(), None);
-                let page =
-                    page_from_response(black_box(&newest), &rule.metric, &rule.group_by, &plan)
-                        .expect("page");
-                series += cache
-                    .merge(rule, fetch, full, page.series)
-                    .expect("merge")
-                    .len();
-            }
-            assert_eq!(series, RULES * HOSTS);
-            (series, cache)
-        });
+    steady_cycle(bencher, false);
 }
 
-/// The steady cycle in the hour when every rule's count check is due: the same newest
-/// buckets, and for each rule the documents per host over the rest of its day, compared
-/// with the cached counts before the merge.
+/// The steady cycle when every rule's hourly count check is due: the same newest buckets,
+/// and for each rule the documents per host over the rest of its day, compared with the
+/// cached counts before the merge.
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn cycle_with_count_checks_1000_rules(bencher: Bencher) {
+    steady_cycle(bencher, true);
+}
+
+fn steady_cycle(bencher: Bencher, count_checks: bool) {
     let answers = &*ANSWERS;
     let previous_plan = plan_page(&answers.rule, previous_cycle(), limits(), None);
     let previous_series = page_from_response(
@@ -265,34 +230,40 @@ fn cycle_with_count_checks_1000_rules(bencher: Bencher) {
     .series;
     let newest = Answer::Bytes(answers.newest.clone());
     let counts = Answer::Bytes(answers.counts.clone());
-    let due = now_ms() + COUNT_CHECK_MS;
+    // The check is due an hour after the previous full read.
+    let at = if count_checks {
+        now_ms() + COUNT_CHECK_MS
+    } else {
+        now_ms()
+    };
     bencher
         .with_inputs(|| {
             let mut cache = SeriesCache::default();
             for rule in RULE_SET.iter() {
-                let at = previous_cycle().timestamp_millis();
-                cache.store_full(rule, previous_plan.grid, previous_series.clone(), at);
+                let read_at = previous_cycle().timestamp_millis();
+                cache.store_full(rule, previous_plan.grid, previous_series.clone(), read_at);
             }
             cache
         })
         .bench_local_values(|mut cache| {
             let mut series = 0;
             for rule in RULE_SET.iter() {
-                let Fetch::Since {
-                    fetch,
-                    full,
-                    check: Some(check),
-                } = cache.plan(rule, time_grid(rule, now()), due)
+                let Fetch::Since { fetch, full, check } =
+                    cache.plan(rule, time_grid(rule, now()), at)
                 else {
-                    panic!("expected an incremental read with a count check");
+                    panic!("expected an incremental read");
                 };
+                assert_eq!(check.is_some(), count_checks);
+                if let Some(check) = check {
+                    let check_plan = plan_counts(rule, check, limits(), None);
+                    let counted =
+                        counts_from_response(black_box(&counts), &rule.group_by, &check_plan)
+                            .expect("counts")
+                            .counts;
+                    assert!(cache.counts_agree(rule, check, &counted));
+                    cache.checked(rule, at);
+                }
                 let plan = plan_over(rule, fetch, limits(), None);
-                let check_plan = plan_counts(rule, check, limits(), None);
-                let counted = counts_from_response(black_box(&counts), &rule.group_by, &check_plan)
-                    .expect("counts")
-                    .counts;
-                assert!(cache.counts_agree(rule, check, &counted));
-                cache.checked(rule, due);
                 let page =
                     page_from_response(black_box(&newest), &rule.metric, &rule.group_by, &plan)
                         .expect("page");

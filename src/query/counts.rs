@@ -5,10 +5,14 @@
 
 use serde_json::Value;
 
-use super::answer::{Answer, CountAggregations, Response};
-use super::plan::{GROUP_AGG, MAX_GROUPS_PER_PAGE, SearchPlan, TimeGrid, composite, search_body};
-use super::plan::{PlanLimits, time_range};
-use super::series::{GroupKey, ResponseError, group_key, missing, next_page, reject_partial};
+use super::answer::{Answer, CountAggregations};
+use super::plan::{
+    GROUP_AGG, MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, composite, search_body,
+    time_range,
+};
+use super::series::{
+    GroupKey, ResponseError, complete_aggregations, group_key, missing, next_page,
+};
 use crate::json::object;
 use crate::rules::Rule;
 
@@ -60,13 +64,7 @@ pub fn counts_from_response(
     group_by: &[String],
     plan: &SearchPlan,
 ) -> Result<CountPage, ResponseError> {
-    let response: Response<CountAggregations> = answer
-        .read()
-        .map_err(|(path, reason)| ResponseError::Malformed { path, reason })?;
-    reject_partial(&response)?;
-    let aggregations = response
-        .aggregations
-        .ok_or_else(|| missing("aggregations"))?;
+    let aggregations: CountAggregations = complete_aggregations(answer)?;
     if group_by.is_empty() {
         let total = aggregations
             .total

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::answer::{Answer, Histogram, Response, TimeBucket};
+use super::answer::{Aggregations, Answer, Histogram, Response, TimeBucket};
 use super::buckets::Buckets;
 use super::plan::{
     DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, SearchPlan, TimeGrid, VALUE_AGG,
@@ -124,13 +125,7 @@ pub fn page_from_response(
     {
         return Ok(page);
     }
-    let response: Response = answer
-        .read()
-        .map_err(|(path, reason)| ResponseError::Malformed { path, reason })?;
-    reject_partial(&response)?;
-    let aggregations = response
-        .aggregations
-        .ok_or_else(|| missing("aggregations"))?;
+    let aggregations: Aggregations = complete_aggregations(answer)?;
     if group_by.is_empty() {
         let path = || format!("aggregations.{SERIES_AGG}");
         let histogram = aggregations.series.ok_or_else(|| missing(&path()))?;
@@ -193,7 +188,19 @@ pub(super) fn group_key(
     Ok(GroupKey(labels))
 }
 
-pub(super) fn reject_partial<A>(response: &Response<A>) -> Result<(), ResponseError> {
+/// The aggregations of a complete answer, read as `A`; an error for a partial answer or one
+/// without aggregations.
+pub(super) fn complete_aggregations<A: for<'de> Deserialize<'de>>(
+    answer: &Answer,
+) -> Result<A, ResponseError> {
+    let response: Response<A> = answer
+        .read()
+        .map_err(|(path, reason)| ResponseError::Malformed { path, reason })?;
+    reject_partial(&response)?;
+    response.aggregations.ok_or_else(|| missing("aggregations"))
+}
+
+fn reject_partial<A>(response: &Response<A>) -> Result<(), ResponseError> {
     if response.timed_out {
         return Err(ResponseError::Partial {
             reason: "the search timed out".to_string(),
