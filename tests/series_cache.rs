@@ -8,16 +8,17 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
-use serde_json::json;
+use serde_json::{Value, json};
 use trendwatch::cli::demo::example_rules;
 use trendwatch::engine::{
     COUNT_CHECK_MS, REFETCH_BUCKETS, SeriesCache, evaluate_rule, evaluate_rules_cached,
 };
-use trendwatch::query::Series;
+use trendwatch::query::{Answer, Series};
 use trendwatch::rules::{Condition, Rule, ValidationContext, parse_rules};
 use trendwatch::scenario::{Fleet, Scenario};
 use trendwatch::source::elasticsearch::{ElasticsearchSource, Settings};
 use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder, http};
+use trendwatch::source::{Source, SourceError};
 
 fn fleet() -> Fleet {
     Fleet {
@@ -211,4 +212,50 @@ async fn late_documents_are_caught(rule: &Rule) {
         (2, &full),
         "the check agrees: nothing more"
     );
+}
+
+/// A store that fails every count check, as a cluster might refuse one.
+struct RefusesCountChecks<'a>(&'a EmbeddedStore);
+
+impl Source for RefusesCountChecks<'_> {
+    async fn search(&self, index: &str, body: &Value) -> Result<Answer, SourceError> {
+        let aggs = &body["aggs"];
+        let count_check = aggs.get("total").is_some() || aggs["group"].get("aggs").is_none();
+        if count_check {
+            return Err(SourceError::Unavailable {
+                reason: "count checks refused".to_string(),
+            });
+        }
+        Source::search(self.0, index, body).await
+    }
+}
+
+/// A count check that fails confirms nothing: that evaluation reads everything again
+/// instead of failing, and the next check is an hour later.
+#[tokio::test]
+async fn a_failed_count_check_means_a_full_read() {
+    let text = "name: free\nindex: metrics\ngroup_by: host\nmetric: avg(free)\nbucket: 5m\nevery: 5m\nlookback: 2h\ncondition: { threshold: { below: 50 } }\nnotify: [ops]\n";
+    let (rules, problems) = parse_rules(
+        std::path::Path::new("free.yaml"),
+        text,
+        &ValidationContext::default(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let rule = &rules[0];
+    let start: DateTime<Utc> = "2026-11-20T12:00:00Z".parse().unwrap();
+    let store = small_store(start, true);
+    let source = RefusesCountChecks(&store);
+    let mut cache = SeriesCache::default();
+    let check_due = start + TimeDelta::milliseconds(COUNT_CHECK_MS);
+    for (at, searches) in [
+        (start, 1),
+        (check_due, 3),
+        (check_due + TimeDelta::minutes(5), 1),
+    ] {
+        let mut results = evaluate_rules_cached(&[rule], &source, at, &mut cache).await;
+        let cached = results.pop().unwrap().unwrap();
+        let full = evaluate_rule(rule, &store, at).await.unwrap();
+        assert_eq!(cached.searches, searches, "at {at}");
+        assert_eq!(series(&cached.groups), series(&full.groups), "at {at}");
+    }
 }

@@ -173,17 +173,28 @@ impl<S: Source> Reading<'_, S> {
             Fetch::Since { fetch, full, .. } => {
                 let mut agreed = true;
                 if let Some((check_plan, answer)) = check {
-                    let answer = answer.map_err(|error| source_error(rule, error))?;
-                    let (counts, more) = self.all_counts(&check_plan, &answer).await?;
-                    searches += more;
-                    agreed = cache.counts_agree(rule, check_plan.grid, &counts);
+                    // A check that cannot be made confirms nothing: read in full, which
+                    // reports any problem the cluster really has.
+                    let counted = match answer {
+                        Ok(answer) => self.all_counts(&check_plan, &answer).await.ok(),
+                        Err(_) => None,
+                    };
+                    searches += counted.as_ref().map_or(1, |(_, taken)| *taken);
+                    agreed = counted.is_some_and(|(counts, _)| {
+                        cache.counts_agree(rule, check_plan.grid, &counts)
+                    });
                     if agreed {
                         cache.checked(rule, now_ms);
                     }
                 }
                 // A group the cache has not seen, or documents that arrived late in
                 // older buckets: the older buckets are not known, read them all.
-                match cache.merge(rule, fetch, full, series).filter(|_| agreed) {
+                let merged = if agreed {
+                    cache.merge(rule, fetch, full, series)
+                } else {
+                    None
+                };
+                match merged {
                     Some(merged) => merged,
                     None => {
                         let full_plan = plan_over(rule, full, self.limits, None);
