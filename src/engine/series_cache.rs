@@ -158,15 +158,19 @@ impl SeriesCache {
         // The documents over the grid, less those in the buckets before and after.
         let in_check = |cached: &Cached| {
             let counts = &cached.series.counts;
-            let outside: u64 = counts[..first].iter().chain(&counts[last + 1..]).sum();
-            cached.documents.saturating_sub(outside)
+            let (before, after) = (counts.get(..first)?, counts.get(last + 1..)?);
+            let outside: u64 = before.iter().chain(after).sum();
+            Some(cached.documents.saturating_sub(outside))
         };
-        let listed: Vec<(&GroupKey, u64)> = entry
+        let Some(listed) = entry
             .series
             .iter()
-            .map(|cached| (&cached.series.group, in_check(cached)))
-            .filter(|&(_, count)| count > 0)
-            .collect();
+            .map(|cached| Some((&cached.series.group, in_check(cached)?)))
+            .filter(|listed| listed.is_none_or(|(_, count)| count > 0))
+            .collect::<Option<Vec<(&GroupKey, u64)>>>()
+        else {
+            return false;
+        };
         if listed.len() != counted.len() {
             return false;
         }
@@ -272,8 +276,9 @@ impl SeriesCache {
         let empty_value = empty_bucket_value(&rule.metric);
         for cached in &mut entry.series {
             let series = Arc::make_mut(&mut cached.series);
-            let dropped: u64 = series.counts[..shift].iter().sum();
-            let asked_again: u64 = series.counts[shift + kept..].iter().sum();
+            let sum = |counts: Option<&[u64]>| counts.map_or(0, |c| c.iter().sum::<u64>());
+            let dropped = sum(series.counts.get(..shift));
+            let asked_again = sum(series.counts.get(shift + kept..));
             series.values.drop_oldest(shift);
             series.counts.drop_oldest(shift);
             series.values.truncate(kept);
