@@ -162,32 +162,22 @@ impl SeriesCache {
             let outside: u64 = before.iter().chain(after).sum();
             Some(cached.documents.saturating_sub(outside))
         };
-        let Some(listed) = entry
-            .series
-            .iter()
-            .map(|cached| Some((&cached.series.group, in_check(cached)?)))
-            .filter(|listed| listed.is_none_or(|(_, count)| count > 0))
-            .collect::<Option<Vec<(&GroupKey, u64)>>>()
-        else {
-            return false;
-        };
-        if listed.len() != counted.len() {
-            return false;
+        // Both lists come in the source's group order, as fetched series do.
+        let mut counted = Matcher::new(counted.iter().collect());
+        for cached in &entry.series {
+            let Some(documents) = in_check(cached) else {
+                return false;
+            };
+            // A count check lists only groups with documents there.
+            let agrees = match counted.take(&cached.series.group) {
+                Some(&(_, count)) => count > 0 && count == documents,
+                None => documents == 0,
+            };
+            if !agrees {
+                return false;
+            }
         }
-        // Both come in the source's group order; a lookup only if they part.
-        let in_order =
-            listed
-                .iter()
-                .zip(counted)
-                .all(|(&(group, count), (counted_group, counted_count))| {
-                    group == counted_group && count == *counted_count
-                });
-        in_order || {
-            let by_group: HashMap<&GroupKey, u64> = listed.into_iter().collect();
-            counted
-                .iter()
-                .all(|(group, count)| by_group.get(group) == Some(count))
-        }
+        counted.all_taken()
     }
 
     /// Notes that `rule`'s counts were checked and agreed at `now_ms`.
@@ -333,17 +323,34 @@ fn reads_incrementally(rule: &Rule) -> bool {
     !matches!(rule.condition, Condition::Change(_)) && !ratio_of_subset
 }
 
-/// Finds the fetched series of each cached group. Both lists come in the source's group
+/// Something fetched for one group: a series, or a count check's count.
+trait OfGroup {
+    fn group(&self) -> &GroupKey;
+}
+
+impl OfGroup for Series {
+    fn group(&self) -> &GroupKey {
+        &self.group
+    }
+}
+
+impl OfGroup for &(GroupKey, u64) {
+    fn group(&self) -> &GroupKey {
+        &self.0
+    }
+}
+
+/// Finds what was fetched for each cached group. Both lists come in the source's group
 /// order, so each is usually the next one; a lookup table is built only when they part.
-struct Matcher {
-    fetched: Vec<Option<Series>>,
+struct Matcher<T> {
+    fetched: Vec<Option<T>>,
     next: usize,
     left: usize,
     by_group: Option<HashMap<GroupKey, usize>>,
 }
 
-impl Matcher {
-    fn new(fetched: Vec<Series>) -> Self {
+impl<T: OfGroup> Matcher<T> {
+    fn new(fetched: Vec<T>) -> Self {
         Matcher {
             left: fetched.len(),
             fetched: fetched.into_iter().map(Some).collect(),
@@ -352,13 +359,13 @@ impl Matcher {
         }
     }
 
-    /// The fetched series of `group`, if it was fetched.
-    fn take(&mut self, group: &GroupKey) -> Option<Series> {
+    /// What was fetched for `group`, if anything.
+    fn take(&mut self, group: &GroupKey) -> Option<T> {
         let next_matches = self
             .fetched
             .get(self.next)
             .and_then(Option::as_ref)
-            .is_some_and(|series| series.group == *group);
+            .is_some_and(|item| item.group() == group);
         let index = if next_matches {
             self.next
         } else {
@@ -369,18 +376,18 @@ impl Matcher {
                     fetched
                         .iter()
                         .enumerate()
-                        .filter_map(|(i, s)| s.as_ref().map(|s| (s.group.clone(), i)))
+                        .filter_map(|(i, item)| item.as_ref().map(|item| (item.group().clone(), i)))
                         .collect()
                 })
                 .get(group)?
         };
-        let series = self.fetched.get_mut(index)?.take()?;
+        let item = self.fetched.get_mut(index)?.take()?;
         self.next = index + 1;
         self.left -= 1;
-        Some(series)
+        Some(item)
     }
 
-    /// Whether every fetched series went to a cached group.
+    /// Whether everything fetched went to a cached group.
     fn all_taken(&self) -> bool {
         self.left == 0
     }

@@ -173,7 +173,6 @@ fn plan_with(
     coverage: Coverage,
 ) -> SearchPlan {
     // Built by moving values in: planned for every rule every cycle, so no deep copies.
-    let range = |start: i64, end: i64| time_range(rule, start, end);
     let mut filters = rule.filter.clone();
     let mut histogram = Map::from_iter([
         ("field".to_string(), rule.timestamp_field.as_str().into()),
@@ -188,7 +187,7 @@ fn plan_with(
         (Condition::Change(_), Coverage::AsJudged) => {
             let windows: Vec<Value> = change_windows(rule, grid.end_ms)
                 .into_iter()
-                .map(|(start, end)| range(start, end))
+                .map(|(start, end)| time_range(rule, start, end))
                 .collect();
             let window = rule.window.as_millis_i64();
             // Each window covers window/bucket buckets, plus one where it starts off-grid.
@@ -204,7 +203,7 @@ fn plan_with(
             histogram.insert("min_doc_count".to_string(), 1.into());
         }
         _ => {
-            filters.push(range(grid.start_ms, grid.end_ms));
+            filters.push(time_range(rule, grid.start_ms, grid.end_ms));
             let bounds = object([
                 ("min", grid.start_ms.into()),
                 ("max", (grid.end_ms - grid.bucket_ms).into()),
