@@ -181,6 +181,10 @@ fn plan_with(
             rule.bucket.to_es_interval().into(),
         ),
         ("min_doc_count".to_string(), 0.into()),
+        // Each bucket also carries its key as a string, unused here: as epoch
+        // milliseconds it is about half as long as a date, which every answer repeats
+        // per host and bucket.
+        ("format".to_string(), "epoch_millis".into()),
     ]);
     let mut buckets_per_group = grid.len();
     match (&rule.condition, coverage) {
