@@ -58,16 +58,12 @@ struct Entry {
     read_in_full_at_ms: i64,
     /// When the counts were last known to be right: read in full or checked.
     checked_at_ms: i64,
-    series: Vec<Cached>,
+    /// The series, shared with whoever holds the last evaluation's. Their documents are
+    /// added up only when counts are checked, once an hour: a running total would make
+    /// every cycle read the oldest bucket of every series, a cache miss each, for a sum
+    /// needed once in twelve cycles.
+    series: Vec<Arc<Series>>,
     grid: TimeGrid,
-}
-
-/// A cached series and its documents over the whole grid, kept as it slides so that a
-/// count check does not have to add up every bucket.
-#[derive(Clone)]
-struct Cached {
-    series: Arc<Series>,
-    documents: u64,
 }
 
 /// Series per rule, by rule name.
@@ -155,12 +151,9 @@ impl SeriesCache {
         ) else {
             return false;
         };
-        // The documents over the grid, less those in the buckets before and after.
-        let in_check = |cached: &Cached| {
-            let counts = &cached.series.counts;
-            let (before, after) = (counts.get(..first)?, counts.get(last + 1..)?);
-            let outside: u64 = before.iter().chain(after).sum();
-            Some(cached.documents.saturating_sub(outside))
+        let in_check = |cached: &Series| {
+            let counts = cached.counts.get(first..=last)?;
+            Some(counts.iter().sum::<u64>())
         };
         // Both lists come in the source's group order, as fetched series do.
         let mut counted = Matcher::new(counted.iter().collect());
@@ -169,7 +162,7 @@ impl SeriesCache {
                 return false;
             };
             // A count check lists only groups with documents there.
-            let agrees = match counted.take(&cached.series.group) {
+            let agrees = match counted.take(&cached.group) {
                 Some(&(_, count)) => count > 0 && count == documents,
                 None => documents == 0,
             };
@@ -207,18 +200,15 @@ impl SeriesCache {
         let room = (Buckets::<f64>::RECLAIM_AFTER
             + usize::try_from(REFETCH_BUCKETS + 1).unwrap_or(0))
         .min(full.len());
-        let cached: Vec<Cached> = series
+        let cached: Vec<Arc<Series>> = series
             .into_iter()
             .map(|mut series| {
                 series.values.reserve(room);
                 series.counts.reserve(room);
-                Cached {
-                    documents: series.counts.iter().sum(),
-                    series: Arc::new(series),
-                }
+                Arc::new(series)
             })
             .collect();
-        let series = shared(&cached);
+        let series = cached.clone();
         self.entries.insert(
             rule.name.clone(),
             Entry {
@@ -265,28 +255,22 @@ impl SeriesCache {
         let mut fetched = Matcher::new(fetched);
         let empty_value = empty_bucket_value(&rule.metric);
         for cached in &mut entry.series {
-            let series = Arc::make_mut(&mut cached.series);
-            let sum = |counts: Option<&[u64]>| counts.map_or(0, |c| c.iter().sum::<u64>());
-            let dropped = sum(series.counts.get(..shift));
-            let asked_again = sum(series.counts.get(shift + kept..));
+            let series = Arc::make_mut(cached);
             series.values.drop_oldest(shift);
             series.counts.drop_oldest(shift);
             series.values.truncate(kept);
             series.counts.truncate(kept);
             series.grid = full;
-            let newest: u64 = match fetched.take(&series.group) {
+            match fetched.take(&series.group) {
                 Some(newest) => {
                     series.values.extend_from_slice(&newest.values);
                     series.counts.extend_from_slice(&newest.counts);
-                    newest.counts.iter().sum()
                 }
                 None => {
                     series.values.resize(full.len(), empty_value);
                     series.counts.resize(full.len(), 0);
-                    0
                 }
-            };
-            cached.documents = cached.documents.saturating_sub(dropped + asked_again) + newest;
+            }
         }
         entry.grid = full;
         if !fetched.all_taken() {
@@ -296,17 +280,9 @@ impl SeriesCache {
         // bucket usually has some, so this looks at one or two buckets per group.
         entry
             .series
-            .retain(|cached| cached.series.counts.iter().rev().any(|&c| c > 0));
-        Some(shared(&entry.series))
+            .retain(|cached| cached.counts.iter().rev().any(|&c| c > 0));
+        Some(entry.series.clone())
     }
-}
-
-/// The cached series, shared with their holder.
-fn shared(cached: &[Cached]) -> Vec<Arc<Series>> {
-    cached
-        .iter()
-        .map(|cached| Arc::clone(&cached.series))
-        .collect()
 }
 
 /// Whether `rule` can be read a few new buckets at a time. A change rule asks only for a
@@ -453,10 +429,6 @@ mod tests {
                 series("a", fetch, cycle + offset),
             ];
             let merged = cache.merge(&rule, fetch, full, fetched).expect("merged");
-            for cached in &cache.entries["t"].series {
-                let documents: u64 = cached.series.counts.iter().sum();
-                assert_eq!(cached.documents, documents, "cycle {cycle}");
-            }
             let expected = [series("a", full, cycle), series("b", full, 100 + cycle)];
             assert_eq!(merged.len(), 2);
             for (got, want) in merged.iter().zip(&expected) {
