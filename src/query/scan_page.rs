@@ -106,10 +106,19 @@ fn group(scanner: &mut Scanner<'_>, reader: &Reader<'_>, group_by: &[String]) ->
 }
 
 /// A composite key `{field: value, …}` as the group's key, labelled as the typed reader
-/// labels it (the last of a repeated field wins there too).
+/// labels it (the last of a repeated field wins there too). More than 64 group-by fields
+/// are left to the typed reader.
 fn group_key(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<GroupKey> {
-    // Labels in `group_by` order, filled as the key's fields come.
-    let mut labels: Vec<Option<String>> = vec![None; group_by.len()];
+    if group_by.len() > 64 {
+        return None;
+    }
+    // Labels in `group_by` order, filled in place as the key's fields come; `filled` has
+    // a bit per field found.
+    let mut labels: Vec<(String, String)> = group_by
+        .iter()
+        .map(|field| (field.clone(), String::new()))
+        .collect();
+    let mut filled = 0_u64;
     scanner.object(|scanner, field| {
         let slot = group_by.iter().position(|name| name.as_bytes() == field);
         let label = match scanner.peek_kind()? {
@@ -127,16 +136,12 @@ fn group_key(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<GroupKey>
             }
         };
         if let Some(slot) = slot {
-            labels[slot] = Some(label);
+            labels[slot].1 = label;
+            filled |= 1 << slot;
         }
         Some(())
     })?;
-    let labels = group_by
-        .iter()
-        .zip(labels)
-        .map(|(field, label)| Some((field.clone(), label?)))
-        .collect::<Option<_>>()?;
-    Some(GroupKey(labels))
+    (filled.count_ones() as usize == group_by.len()).then_some(GroupKey(labels))
 }
 
 fn histogram(scanner: &mut Scanner<'_>, reader: &Reader<'_>) -> Option<Series> {
