@@ -4,10 +4,11 @@
 //! Target (issue "Elasticsearch source"): under 50 ms per cycle on one core.
 //!
 //! Three cycles are measured: reading every rule's whole day (what the first evaluation
-//! and the daily full read do); the steady cycle of the engine, whose series cache asks
-//! only for the newest buckets (the new one and the two re-asked ones) and merges them in;
-//! and that cycle when every rule's hourly count check is due. A rule's day is one
-//! whole-day read, 23 cycles with the count check and 264 steady ones.
+//! does, and a full read after a late document); the steady cycle of the engine, whose
+//! series cache asks only for the newest buckets (the new one and the two re-asked ones)
+//! and merges them in; and that cycle when every rule's hourly count check is due. A
+//! rule's day is 24 cycles with the count check and 264 steady ones (a one-day look-back
+//! is not read in full again for its age: its buckets renew themselves as it slides).
 //!
 //! The baseline, in the same process, is parsing the whole-day bytes into a
 //! `serde_json::Value` and nothing else: the floor for any reader that goes through a JSON

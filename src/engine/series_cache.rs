@@ -6,15 +6,18 @@
 //! Documents later than that are caught by the count check: at least every
 //! [`COUNT_CHECK_MS`] the rule's search also asks how many documents each group has in the
 //! buckets not asked again — a few bytes per group — and a count that differs from the
-//! cached ones means everything is read in full. Everything is also read in full after
-//! [`FULL_REFRESH_MS`], when the rule's search changes, when a group appears that the
-//! cache has not seen, or after a failed evaluation.
+//! cached ones means everything is read in full. Everything is also read in full when the
+//! rule's search changes, when a group appears that the cache has not seen, or after a
+//! failed evaluation.
 //!
 //! The merged series are exactly what a full search would return as long as no document
 //! arrives later than `query_delay` plus the re-asked buckets and leaves the count of
-//! documents as it was (a late one is seen at the next count check; a document changed in
-//! place, at the next full read). Change rules ask only for a few short windows already
-//! and are always read in full.
+//! documents as it was. A late one is seen at the next count check. A document changed in
+//! place is seen when its bucket is read again, which happens at least every
+//! [`FULL_REFRESH_MS`]: a grid no longer than that renews itself as it slides (each bucket
+//! was last asked for when it was among the newest, less than that before it leaves the
+//! grid); a longer one is read in full that often. Change rules ask only for a few short
+//! windows already and are always read in full.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,7 +29,8 @@ use crate::rules::{Condition, Duration, Metric, Rule};
 pub const REFETCH_BUCKETS: i64 = 2;
 /// The older buckets' document counts are checked at least this often (milliseconds).
 pub const COUNT_CHECK_MS: i64 = 3_600_000;
-/// Everything is read again at least this often (milliseconds).
+/// Every bucket is read again at least this often (milliseconds): by sliding out of a grid
+/// no longer than this, else by a full read.
 pub const FULL_REFRESH_MS: i64 = 86_400_000;
 
 /// What to ask the source for.
@@ -115,7 +119,7 @@ impl SeriesCache {
         let usable = reads_incrementally(rule)
             && entry.search.matches(rule)
             && entry.grid.bucket_ms == full.bucket_ms
-            && now_ms - entry.read_in_full_at_ms < FULL_REFRESH_MS
+            && !full_read_due(entry.read_in_full_at_ms, full, now_ms)
             && entry.grid.start_ms <= full.start_ms
             && entry.grid.end_ms <= full.end_ms
             && from > full.start_ms
@@ -182,8 +186,8 @@ impl SeriesCache {
 
     /// Keeps the series of a full read, and hands them out shared with the cache.
     ///
-    /// Each gets room to slide until the next full read, so the cycles in between append
-    /// without moving its values. A rule that is always read in full keeps nothing.
+    /// Each gets room for the values it appends between reclaims of its dropped ones, so
+    /// sliding never reallocates it. A rule that is always read in full keeps nothing.
     pub fn store_full(
         &mut self,
         rule: &Rule,
@@ -283,6 +287,15 @@ impl SeriesCache {
             .retain(|cached| cached.counts.iter().rev().any(|&c| c > 0));
         Some(entry.series.clone())
     }
+}
+
+/// Whether a grid like `full`, last read in full at `read_in_full_at_ms`, holds a bucket
+/// not read for [`FULL_REFRESH_MS`]. A grid no longer than that never does: each of its
+/// buckets was asked for while among the newest, and leaves the grid within that time.
+/// (So a one-day look-back is never read in full just for its age; reading it would
+/// aggregate the whole day on the cluster and bound staleness no better.)
+fn full_read_due(read_in_full_at_ms: i64, full: TimeGrid, now_ms: i64) -> bool {
+    full.end_ms - full.start_ms > FULL_REFRESH_MS && now_ms - read_in_full_at_ms >= FULL_REFRESH_MS
 }
 
 /// Whether `rule` can be read a few new buckets at a time. A change rule asks only for a
@@ -474,10 +487,31 @@ mod tests {
             cache.plan(&changed, grid(1, 4), MINUTE),
             Fetch::Full(grid(1, 4))
         );
+        // A grid longer than a day is read in full daily; a shorter one renews itself.
+        let day_minutes = FULL_REFRESH_MS / MINUTE;
+        let long = grid(0, day_minutes + 1);
+        cache.store_full(&rule, long, vec![series("a", long, 0)], 0);
+        let a_day_later = grid(1, day_minutes + 1);
         assert_eq!(
-            cache.plan(&rule, grid(1, 4), FULL_REFRESH_MS),
-            Fetch::Full(grid(1, 4)),
+            cache.plan(&rule, a_day_later, FULL_REFRESH_MS),
+            Fetch::Full(a_day_later),
             "read in full at least daily"
+        );
+        assert!(
+            matches!(
+                cache.plan(&rule, a_day_later, FULL_REFRESH_MS - 1),
+                Fetch::Since { .. }
+            ),
+            "not before a day has passed"
+        );
+        let day = grid(0, day_minutes);
+        cache.store_full(&rule, day, vec![series("a", day, 0)], 0);
+        assert!(
+            matches!(
+                cache.plan(&rule, grid(1, day_minutes), 2 * FULL_REFRESH_MS),
+                Fetch::Since { .. }
+            ),
+            "a grid of a day has turned over by itself"
         );
 
         // A change rule is always read in full, so none of its series are kept.
