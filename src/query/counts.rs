@@ -10,6 +10,7 @@ use super::plan::{
     GROUP_AGG, MAX_GROUPS_PER_PAGE, PlanLimits, SearchPlan, TimeGrid, composite, search_body,
     time_range,
 };
+use super::scan_page;
 use super::series::{
     GroupKey, ResponseError, complete_aggregations, group_key, missing, next_page,
 };
@@ -64,6 +65,14 @@ pub fn counts_from_response(
     group_by: &[String],
     plan: &SearchPlan,
 ) -> Result<CountPage, ResponseError> {
+    // Bytes of the expected shape are scanned straight into counts; anything else is read
+    // again by the typed reader below, which says exactly what was wrong where.
+    if let Answer::Bytes(bytes) = answer
+        && !group_by.is_empty()
+        && let Some(page) = scan_page::read_count_page(bytes, group_by, plan)
+    {
+        return Ok(page);
+    }
     let aggregations: CountAggregations = complete_aggregations(answer)?;
     if group_by.is_empty() {
         let total = aggregations
@@ -114,8 +123,35 @@ mod tests {
         )
     }
 
+    /// The answer read from its tree; its bytes, compact and pretty (the scanner's fast
+    /// path when they are simply the expected shape), must read the same, or fail at the
+    /// same place.
     fn read(rule: &Rule, answer: serde_json::Value) -> Result<CountPage, ResponseError> {
-        counts_from_response(&Answer::Json(answer), &rule.group_by, &plan(rule))
+        let from_tree =
+            counts_from_response(&Answer::Json(answer.clone()), &rule.group_by, &plan(rule));
+        for bytes in [
+            serde_json::to_vec(&answer).unwrap(),
+            serde_json::to_vec_pretty(&answer).unwrap(),
+        ] {
+            let from_bytes =
+                counts_from_response(&Answer::Bytes(bytes), &rule.group_by, &plan(rule));
+            match (&from_tree, &from_bytes) {
+                (Ok(tree), Ok(bytes)) => assert_eq!(tree, bytes, "{answer}"),
+                (Err(tree), Err(bytes)) => assert_eq!(place(tree), place(bytes), "{answer}"),
+                _ => panic!("{answer}: {from_tree:?} from the tree, {from_bytes:?} from bytes"),
+            }
+        }
+        from_tree
+    }
+
+    /// Where an error says the answer went wrong (the parsers' own wording may differ).
+    fn place(error: &ResponseError) -> String {
+        match error {
+            ResponseError::Malformed { path, .. } | ResponseError::Shape { path, .. } => {
+                path.clone()
+            }
+            ResponseError::Partial { reason } => reason.clone(),
+        }
     }
 
     fn key(labels: &[(&str, &str)]) -> GroupKey {
@@ -146,6 +182,11 @@ mod tests {
                 ]
             } }
         });
+        let bytes = serde_json::to_vec(&answer).unwrap();
+        assert!(
+            scan_page::read_count_page(&bytes, &rule.group_by, &plan(&rule)).is_some(),
+            "an answer of the expected shape takes the fast path"
+        );
         let page = read(&rule, answer).unwrap();
         assert_eq!(
             page.counts,

@@ -1,7 +1,8 @@
 //! The fast path of reading an answer's bytes: the scanner walks the shape the planner
 //! asked for (`aggregations.group.buckets[].series.buckets[]`, or the ungrouped
 //! `aggregations.series`) straight into series, allocating per group rather than per
-//! bucket or per field. A steady evaluation cycle reads a few buckets for every host of
+//! bucket or per field; likewise a count check's `aggregations.group.buckets[]` into
+//! counts. A steady evaluation cycle reads a few buckets for every host of
 //! every rule, and building typed buckets cost more than everything else in it.
 //!
 //! It answers `None` on anything it does not expect — partial results, a missing
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::answer::{Count, MetricValue, TimeBucket, Timestamp};
+use super::counts::CountPage;
 use super::plan::{DENOMINATOR_AGG, GROUP_AGG, NUMERATOR_AGG, SERIES_AGG, SearchPlan, VALUE_AGG};
 use super::scan::{Kind, Scanner};
 use super::series::{GroupKey, Page, Reader, Series, next_page};
@@ -25,35 +27,101 @@ pub(super) fn read_page(
     group_by: &[String],
     plan: &SearchPlan,
 ) -> Option<Page> {
-    let mut scanner = Scanner::new(bytes);
     let mut page = None;
+    read_complete(bytes, |scanner, key| {
+        if group_by.is_empty() && key == SERIES_AGG.as_bytes() {
+            let series = histogram(scanner, reader)?;
+            page = Some(Page {
+                series: vec![series],
+                next: None,
+            });
+            Some(())
+        } else if !group_by.is_empty() && key == GROUP_AGG.as_bytes() {
+            page = Some(composite(scanner, reader, group_by, plan)?);
+            Some(())
+        } else {
+            scanner.skip()
+        }
+    })?;
+    page
+}
+
+/// A grouped count check's page in `bytes` (see [`super::counts`]), or `None` when they
+/// are not simply the expected shape.
+pub(super) fn read_count_page(
+    bytes: &[u8],
+    group_by: &[String],
+    plan: &SearchPlan,
+) -> Option<CountPage> {
+    let mut page = None;
+    read_complete(bytes, |scanner, key| {
+        if key != GROUP_AGG.as_bytes() {
+            return scanner.skip();
+        }
+        let mut counts = None;
+        let mut after_key = None;
+        scanner.object(|scanner, key| match key {
+            b"buckets" => {
+                let mut groups = Vec::new();
+                scanner.array(|scanner, _| {
+                    groups.push(counted_group(scanner, group_by)?);
+                    Some(())
+                })?;
+                counts = Some(groups);
+                Some(())
+            }
+            b"after_key" => {
+                after_key = read_after_key(scanner)?;
+                Some(())
+            }
+            _ => scanner.skip(),
+        })?;
+        let counts = counts?;
+        let next = next_page(plan, counts.len(), after_key).ok()?;
+        page = Some(CountPage { counts, next });
+        Some(())
+    })?;
+    page
+}
+
+/// Walks a complete answer (not timed out, no failed shard, nothing after it), handing
+/// each key of its `aggregations` to `aggregation`, which must consume the value.
+fn read_complete(
+    bytes: &[u8],
+    mut aggregation: impl FnMut(&mut Scanner<'_>, &[u8]) -> Option<()>,
+) -> Option<()> {
+    let mut scanner = Scanner::new(bytes);
     scanner.object(|scanner, key| match key {
         b"timed_out" => (!scanner.boolean()?).then_some(()),
         b"_shards" => scanner.object(|scanner, key| match key {
             b"failed" => (scanner.integer::<u64>()? == 0).then_some(()),
             _ => scanner.skip(),
         }),
-        b"aggregations" => scanner.object(|scanner, key| {
-            if group_by.is_empty() && key == SERIES_AGG.as_bytes() {
-                let series = histogram(scanner, reader)?;
-                page = Some(Page {
-                    series: vec![series],
-                    next: None,
-                });
-                Some(())
-            } else if !group_by.is_empty() && key == GROUP_AGG.as_bytes() {
-                page = Some(composite(scanner, reader, group_by, plan)?);
-                Some(())
-            } else {
-                scanner.skip()
-            }
-        }),
+        b"aggregations" => scanner.object(&mut aggregation),
         _ => scanner.skip(),
     })?;
-    if !scanner.at_end() {
-        return None;
-    }
-    page
+    scanner.at_end().then_some(())
+}
+
+/// A composite's `after_key`: the key to page after, or `None` for `null`.
+fn read_after_key(scanner: &mut Scanner<'_>) -> Option<Option<Value>> {
+    let after: Value = serde_json::from_slice(scanner.raw_value()?).ok()?;
+    Some(Some(after).filter(|after| !after.is_null()))
+}
+
+/// One composite bucket of a count check: its key and `doc_count`.
+fn counted_group(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<(GroupKey, u64)> {
+    let mut key = None;
+    let mut doc_count = None;
+    scanner.object(|scanner, name| {
+        match name {
+            b"key" => key = Some(group_key(scanner, group_by)?),
+            b"doc_count" => doc_count = Some(scanner.integer()?),
+            _ => scanner.skip()?,
+        }
+        Some(())
+    })?;
+    Some((key?, doc_count?))
 }
 
 fn composite(
@@ -75,8 +143,7 @@ fn composite(
             Some(())
         }
         b"after_key" => {
-            let after: Value = serde_json::from_slice(scanner.raw_value()?).ok()?;
-            after_key = Some(after).filter(|after| !after.is_null());
+            after_key = read_after_key(scanner)?;
             Some(())
         }
         _ => scanner.skip(),
