@@ -58,26 +58,8 @@ pub(super) fn read_count_page(
         if key != GROUP_AGG.as_bytes() {
             return scanner.skip();
         }
-        let mut counts = None;
-        let mut after_key = None;
-        scanner.object(|scanner, key| match key {
-            b"buckets" => {
-                let mut groups = Vec::new();
-                scanner.array(|scanner, _| {
-                    groups.push(counted_group(scanner, group_by)?);
-                    Some(())
-                })?;
-                counts = Some(groups);
-                Some(())
-            }
-            b"after_key" => {
-                after_key = read_after_key(scanner)?;
-                Some(())
-            }
-            _ => scanner.skip(),
-        })?;
-        let counts = counts?;
-        let next = next_page(plan, counts.len(), after_key).ok()?;
+        let (counts, next) =
+            composite_page(scanner, plan, |scanner| counted_group(scanner, group_by))?;
         page = Some(CountPage { counts, next });
         Some(())
     })?;
@@ -103,12 +85,6 @@ fn read_complete(
     scanner.at_end().then_some(())
 }
 
-/// A composite's `after_key`: the key to page after, or `None` for `null`.
-fn read_after_key(scanner: &mut Scanner<'_>) -> Option<Option<Value>> {
-    let after: Value = serde_json::from_slice(scanner.raw_value()?).ok()?;
-    Some(Some(after).filter(|after| !after.is_null()))
-}
-
 /// One composite bucket of a count check: its key and `doc_count`.
 fn counted_group(scanner: &mut Scanner<'_>, group_by: &[String]) -> Option<(GroupKey, u64)> {
     let mut key = None;
@@ -130,27 +106,39 @@ fn composite(
     group_by: &[String],
     plan: &SearchPlan,
 ) -> Option<Page> {
-    let mut series = None;
+    let (series, next) = composite_page(scanner, plan, |scanner| group(scanner, reader, group_by))?;
+    Some(Page { series, next })
+}
+
+/// A `composite` aggregation's buckets, each read by `bucket`, and where the next page
+/// starts (`None` when this one was the last).
+fn composite_page<T>(
+    scanner: &mut Scanner<'_>,
+    plan: &SearchPlan,
+    mut bucket: impl FnMut(&mut Scanner<'_>) -> Option<T>,
+) -> Option<(Vec<T>, Option<Value>)> {
+    let mut buckets = None;
     let mut after_key = None;
     scanner.object(|scanner, key| match key {
         b"buckets" => {
-            let mut groups = Vec::new();
+            let mut read = Vec::new();
             scanner.array(|scanner, _| {
-                groups.push(group(scanner, reader, group_by)?);
+                read.push(bucket(scanner)?);
                 Some(())
             })?;
-            series = Some(groups);
+            buckets = Some(read);
             Some(())
         }
         b"after_key" => {
-            after_key = read_after_key(scanner)?;
+            let after: Value = serde_json::from_slice(scanner.raw_value()?).ok()?;
+            after_key = Some(after).filter(|after| !after.is_null());
             Some(())
         }
         _ => scanner.skip(),
     })?;
-    let series = series?;
-    let next = next_page(plan, series.len(), after_key).ok()?;
-    Some(Page { series, next })
+    let buckets = buckets?;
+    let next = next_page(plan, buckets.len(), after_key).ok()?;
+    Some((buckets, next))
 }
 
 fn group(scanner: &mut Scanner<'_>, reader: &Reader<'_>, group_by: &[String]) -> Option<Series> {
