@@ -259,3 +259,92 @@ async fn a_failed_count_check_means_a_full_read() {
         assert_eq!(series(&cached.groups), series(&full.groups), "at {at}");
     }
 }
+
+/// Two hosts reporting every five minutes for three days before `end`, their free memory
+/// different in every bucket.
+fn days_store(end: DateTime<Utc>) -> EmbeddedStore {
+    let mut builder = StoreBuilder::new("@timestamp").unwrap();
+    for step in 0..3 * 288 {
+        for (host, base) in [("h1", 500.0), ("h2", 800.0)] {
+            let at = end - TimeDelta::minutes(5 * step) + TimeDelta::seconds(20);
+            let free = base + (step % 97) as f64;
+            let document = json!({ "@timestamp": at.to_rfc3339(), "host": host, "free": free });
+            builder.add("metrics", &document).unwrap();
+        }
+    }
+    builder.finish().unwrap()
+}
+
+fn look_back_rule(lookback: &str) -> Rule {
+    let text = format!(
+        "name: free\nindex: metrics\ngroup_by: host\nmetric: avg(free)\nbucket: 5m\nevery: 5m\nlookback: {lookback}\ncondition: {{ threshold: {{ below: 50 }} }}\nnotify: [ops]\n"
+    );
+    let (mut rules, problems) = parse_rules(
+        std::path::Path::new("free.yaml"),
+        &text,
+        &ValidationContext::default(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    rules.remove(0)
+}
+
+/// A look-back of a day renews itself as it slides: run after run for more than a day after
+/// its one full read it asks only for the newest buckets (and the hourly count check), and
+/// its series stay those a full search returns. A look-back of two days is read in full
+/// once a day after its last full read.
+#[tokio::test]
+async fn only_look_backs_longer_than_a_day_are_read_in_full_daily() {
+    let start: DateTime<Utc> = "2026-11-20T00:00:00Z".parse().unwrap();
+    let store = days_store(start + TimeDelta::hours(26));
+    let day = look_back_rule("1d");
+    let mut cache = SeriesCache::default();
+    for step in 0..=(26 * 12) {
+        let now = start + TimeDelta::minutes(5 * step);
+        let cached = evaluate_rules_cached(&[&day], &store, now, &mut cache)
+            .await
+            .pop()
+            .unwrap()
+            .unwrap();
+        let full = evaluate_rule(&day, &store, now).await.unwrap();
+        assert_eq!(series(&cached.groups), series(&full.groups), "at {now}");
+        if step == 0 {
+            assert_eq!(cached.fetched_buckets, full.plan.grid.len());
+            continue;
+        }
+        let checked = step % 12 == 0;
+        assert_eq!(
+            cached.searches,
+            1 + usize::from(checked),
+            "at {now}: the newest buckets, and hourly the count check"
+        );
+        assert_eq!(
+            cached.fetched_buckets,
+            REFETCH_BUCKETS as usize + 1,
+            "at {now}: never read in full again"
+        );
+    }
+
+    let two_days = look_back_rule("2d");
+    let mut cache = SeriesCache::default();
+    let mut run = async |now: DateTime<Utc>| {
+        evaluate_rules_cached(&[&two_days], &store, now, &mut cache)
+            .await
+            .pop()
+            .unwrap()
+            .unwrap()
+    };
+    let whole = run(start).await.fetched_buckets;
+    assert_eq!(whole, 2 * 288);
+    let almost_a_day = start + TimeDelta::hours(23) + TimeDelta::minutes(55);
+    assert_eq!(
+        run(almost_a_day).await.fetched_buckets,
+        287 + REFETCH_BUCKETS as usize,
+        "23 h 55 min of new buckets and the re-asked ones"
+    );
+    let a_day_later = start + TimeDelta::hours(24);
+    assert_eq!(
+        run(a_day_later).await.fetched_buckets,
+        whole,
+        "read in full a day after the last full read"
+    );
+}
