@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde_json::{Value, json};
 use trendwatch::cli::demo::example_rules;
 use trendwatch::engine::{
-    COUNT_CHECK_MS, REFETCH_BUCKETS, SeriesCache, evaluate_rule, evaluate_rules_cached,
+    REFETCH_BUCKETS, SeriesCache, count_check_due, evaluate_rule, evaluate_rules_cached,
+    next_count_check_ms,
 };
 use trendwatch::query::{Answer, Series};
 use trendwatch::rules::{Condition, Rule, ValidationContext, parse_rules};
@@ -35,6 +36,15 @@ fn series(groups: &[trendwatch::engine::GroupVerdict]) -> Vec<Series> {
     groups.iter().map(|g| Series::clone(&g.series)).collect()
 }
 
+/// The first run of a rule every five minutes from `known_at` (when its counts were known
+/// right) at which its count check is due.
+fn first_check(rule: &Rule, known_at: DateTime<Utc>) -> DateTime<Utc> {
+    let due = next_count_check_ms(&rule.name, known_at.timestamp_millis());
+    let step = TimeDelta::minutes(5).num_milliseconds();
+    let steps = (due - known_at.timestamp_millis() + step - 1) / step;
+    known_at + TimeDelta::milliseconds(steps * step)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incremental_reads_equal_full_reads_run_after_run() {
     let store = Arc::new(store());
@@ -47,6 +57,8 @@ async fn incremental_reads_equal_full_reads_run_after_run() {
     let refs: Vec<&Rule> = rules.iter().collect();
     let mut over_http = SeriesCache::default();
     let mut in_process = SeriesCache::default();
+    // When each rule's counts were last known right: read in full, or checked.
+    let mut known_at: Vec<i64> = vec![0; rules.len()];
     // Every 5 minutes for 3 hours, through the web-1 silence, then a 61-minute jump.
     let start: DateTime<Utc> = fleet().end() - TimeDelta::hours(38);
     let mut instants: Vec<DateTime<Utc>> =
@@ -56,7 +68,12 @@ async fn incremental_reads_equal_full_reads_run_after_run() {
         let cached_http = evaluate_rules_cached(&refs, &cluster, *now, &mut over_http).await;
         let cached_local =
             evaluate_rules_cached(&refs, store.as_ref(), *now, &mut in_process).await;
-        for ((rule, http), local) in rules.iter().zip(cached_http).zip(cached_local) {
+        for (((rule, http), local), known_at) in rules
+            .iter()
+            .zip(cached_http)
+            .zip(cached_local)
+            .zip(&mut known_at)
+        {
             let (http, local) = (http.unwrap(), local.unwrap());
             let full = evaluate_rule(rule, store.as_ref(), *now).await.unwrap();
             assert_eq!(
@@ -80,11 +97,15 @@ async fn incremental_reads_equal_full_reads_run_after_run() {
             let newest = elapsed.div_ceil(rule.bucket.as_millis()) as usize;
             // A grid no longer than that is read whole; so are change rules (a few windows).
             // The first run reads everything; later ones only the newest buckets, with the
-            // count check of the rest every hour (every 12th step, and after the jump).
+            // count check of the rest once in each hour, at the rule's own point of it.
             let incremental = step > 0
                 && whole > newest + REFETCH_BUCKETS as usize
                 && !matches!(rule.condition, Condition::Change(_));
-            let checked = incremental && (step % 12 == 0 || step == 36);
+            let checked =
+                incremental && count_check_due(&rule.name, *known_at, now.timestamp_millis());
+            if checked || !incremental {
+                *known_at = now.timestamp_millis();
+            }
             let pages = full.searches;
             assert_eq!(
                 http.searches,
@@ -174,12 +195,16 @@ async fn late_documents_are_caught(rule: &Rule) {
     );
 
     // The late document is in an older bucket: five minutes on, it is not asked again.
+    let check_due = first_check(rule, start);
+    assert!(
+        check_due > start + TimeDelta::minutes(5),
+        "the rule's point in the hour must leave a run without the check"
+    );
     let (searches, cached, full) = run(&after, start + TimeDelta::minutes(5)).await;
     assert_eq!(searches, 1);
     assert_ne!(cached, full, "not seen without a count check");
 
-    // An hour after the full read the check is due: one document more there.
-    let check_due = start + TimeDelta::milliseconds(COUNT_CHECK_MS);
+    // Within the hour after the full read the check is due: one document more there.
     let (searches, cached, full) = run(&after, check_due).await;
     assert_eq!(
         searches, 3,
@@ -205,7 +230,8 @@ async fn late_documents_are_caught(rule: &Rule) {
     assert_eq!((searches, &cached), (1, &full));
     let (searches, cached, full) = run(check_due + TimeDelta::minutes(5)).await;
     assert_eq!((searches, &cached), (1, &full));
-    let next_check = check_due + TimeDelta::milliseconds(COUNT_CHECK_MS);
+    let next_check = first_check(rule, check_due);
+    assert!(next_check > check_due + TimeDelta::minutes(55));
     let (searches, cached, full) = run(next_check).await;
     assert_eq!(
         (searches, &cached),
@@ -246,7 +272,7 @@ async fn a_failed_count_check_means_a_full_read() {
     let store = small_store(start, true);
     let source = RefusesCountChecks(&store);
     let mut cache = SeriesCache::default();
-    let check_due = start + TimeDelta::milliseconds(COUNT_CHECK_MS);
+    let check_due = first_check(rule, start);
     for (at, searches) in [
         (start, 1),
         (check_due, 3),
@@ -298,6 +324,7 @@ async fn only_look_backs_longer_than_a_day_are_read_in_full_daily() {
     let store = days_store(start + TimeDelta::hours(26));
     let day = look_back_rule("1d");
     let mut cache = SeriesCache::default();
+    let mut known_at = start.timestamp_millis();
     for step in 0..=(26 * 12) {
         let now = start + TimeDelta::minutes(5 * step);
         let cached = evaluate_rules_cached(&[&day], &store, now, &mut cache)
@@ -311,7 +338,10 @@ async fn only_look_backs_longer_than_a_day_are_read_in_full_daily() {
             assert_eq!(cached.fetched_buckets, full.plan.grid.len());
             continue;
         }
-        let checked = step % 12 == 0;
+        let checked = count_check_due(&day.name, known_at, now.timestamp_millis());
+        if checked {
+            known_at = now.timestamp_millis();
+        }
         assert_eq!(
             cached.searches,
             1 + usize::from(checked),

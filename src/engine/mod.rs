@@ -14,4 +14,7 @@ pub use evaluate::{
     evaluate_rules_cached,
 };
 pub use judge::{format_value, judge, value_unit};
-pub use series_cache::{COUNT_CHECK_MS, FULL_REFRESH_MS, Fetch, REFETCH_BUCKETS, SeriesCache};
+pub use series_cache::{
+    COUNT_CHECK_MS, FULL_REFRESH_MS, Fetch, REFETCH_BUCKETS, SeriesCache, count_check_due,
+    next_count_check_ms,
+};

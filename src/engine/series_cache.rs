@@ -6,7 +6,9 @@
 //! Documents later than that are caught by the count check: at least every
 //! [`COUNT_CHECK_MS`] the rule's search also asks how many documents each group has in the
 //! buckets not asked again — a few bytes per group — and a count that differs from the
-//! cached ones means everything is read in full. Everything is also read in full when the
+//! cached ones means everything is read in full. Each rule's checks fall at its own point
+//! of the hour ([`count_check_due`]), so rules read in full together, as all are when
+//! trendwatch starts, do not all check in the same cycle. Everything is also read in full when the
 //! rule's search changes, when a group appears that the cache has not seen, or after a
 //! failed evaluation.
 //!
@@ -137,7 +139,7 @@ impl SeriesCache {
                 ..full
             },
             full,
-            check: (now_ms - entry.checked_at_ms >= COUNT_CHECK_MS).then_some(check),
+            check: count_check_due(&rule.name, entry.checked_at_ms, now_ms).then_some(check),
         }
     }
 
@@ -287,6 +289,38 @@ impl SeriesCache {
             .retain(|cached| cached.counts.iter().rev().any(|&c| c > 0));
         Some(entry.series.clone())
     }
+}
+
+/// Whether the count check of the rule named `rule_name` is due at `now_ms`, its counts
+/// last known right at `checked_at_ms` (read in full or checked). Time is cut into
+/// [`COUNT_CHECK_MS`]-long slots, offset by a point of the hour fixed by the rule's name,
+/// and the check is due once the slot has changed: checks are never further apart than
+/// that, and the checks of many rules fall evenly over the cycles of the hour instead of
+/// all in one (which made that cycle half again as long, and the cluster answer a count
+/// search for every rule at once).
+pub fn count_check_due(rule_name: &str, checked_at_ms: i64, now_ms: i64) -> bool {
+    let phase = count_check_phase_ms(rule_name);
+    let slot = |at: i64| (at + phase).div_euclid(COUNT_CHECK_MS);
+    slot(now_ms) > slot(checked_at_ms)
+}
+
+/// The first instant the count check of the rule named `rule_name` is due after its
+/// counts were known right at `checked_at_ms`: at most [`COUNT_CHECK_MS`] later.
+pub fn next_count_check_ms(rule_name: &str, checked_at_ms: i64) -> i64 {
+    let phase = count_check_phase_ms(rule_name);
+    ((checked_at_ms + phase).div_euclid(COUNT_CHECK_MS) + 1) * COUNT_CHECK_MS - phase
+}
+
+/// The rule's point in the count-check hour: FNV-1a of its name (stable across runs and
+/// builds), modulo the hour.
+fn count_check_phase_ms(rule_name: &str) -> i64 {
+    let hash = rule_name
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let hour = COUNT_CHECK_MS.unsigned_abs();
+    i64::try_from(hash % hour).unwrap_or(0)
 }
 
 /// Whether a grid like `full`, last read in full at `read_in_full_at_ms`, holds a bucket
@@ -538,14 +572,16 @@ mod tests {
         quiet.counts = vec![0; 4].into();
         let stored = vec![series("a", first, 0), series("b", first, 0), quiet];
         cache.store_full(&rule, first, stored, 0);
-        let Fetch::Since { check: None, .. } = cache.plan(&rule, grid(1, 4), MINUTE) else {
-            panic!("no check within the hour");
+        let due = next_count_check_ms(&rule.name, 0);
+        assert!(due > 0 && due <= COUNT_CHECK_MS);
+        let Fetch::Since { check: None, .. } = cache.plan(&rule, grid(1, 4), due - 1) else {
+            panic!("no check before it is due");
         };
         let Fetch::Since {
             check: Some(check), ..
-        } = cache.plan(&rule, grid(1, 4), COUNT_CHECK_MS)
+        } = cache.plan(&rule, grid(1, 4), due)
         else {
-            panic!("the check is due after an hour");
+            panic!("the check is due within the hour");
         };
         // Minute 1 of the old grid: minutes 2 and 3 are asked again, 4 is new.
         assert_eq!(check, grid(1, 1));
@@ -563,9 +599,39 @@ mod tests {
                 "{differing:?}"
             );
         }
-        cache.checked(&rule, COUNT_CHECK_MS);
-        let Fetch::Since { check: None, .. } = cache.plan(&rule, grid(1, 4), COUNT_CHECK_MS) else {
+        cache.checked(&rule, due);
+        let Fetch::Since { check: None, .. } =
+            cache.plan(&rule, grid(1, 4), due + COUNT_CHECK_MS - 1)
+        else {
             panic!("checked: not due again for an hour");
         };
+        let Fetch::Since { check: Some(_), .. } =
+            cache.plan(&rule, grid(1, 4), due + COUNT_CHECK_MS)
+        else {
+            panic!("due again an hour later");
+        };
+    }
+
+    /// Checks are never more than an hour apart, and the checks of many rules read in full
+    /// at the same instant spread over the hour's twelve 5-minute cycles.
+    #[test]
+    fn count_checks_spread_over_the_hour() {
+        for checked_at in [0, 1, 59 * MINUTE, COUNT_CHECK_MS, 1_795_000_000_123] {
+            for name in ["t", "api-memory-leak", "disk-filling-up", ""] {
+                let next = next_count_check_ms(name, checked_at);
+                assert!(next > checked_at && next <= checked_at + COUNT_CHECK_MS);
+                assert!(!count_check_due(name, checked_at, next - 1), "{name}");
+                assert!(count_check_due(name, checked_at, next), "{name}");
+            }
+        }
+        let mut per_cycle = [0; 12];
+        for i in 0..1200 {
+            let first = next_count_check_ms(&format!("memory-trend-{i}"), 0);
+            per_cycle[usize::try_from((first - 1) / (5 * MINUTE)).unwrap()] += 1;
+        }
+        assert!(
+            per_cycle.iter().all(|&n| (60..=140).contains(&n)),
+            "{per_cycle:?}"
+        );
     }
 }
