@@ -8,9 +8,9 @@
 //! buckets not asked again — a few bytes per group — and a count that differs from the
 //! cached ones means everything is read in full. Each rule's checks fall at its own point
 //! of the hour ([`count_check_due`]), so rules read in full together, as all are when
-//! trendwatch starts, do not all check in the same cycle. Everything is also read in full when the
-//! rule's search changes, when a group appears that the cache has not seen, or after a
-//! failed evaluation.
+//! trendwatch starts, do not all check in the same cycle. Everything is also read in full
+//! when the rule's search changes, when a group appears that the cache has not seen, or
+//! after a failed evaluation.
 //!
 //! The merged series are exactly what a full search would return as long as no document
 //! arrives later than `query_delay` plus the re-asked buckets and leaves the count of
