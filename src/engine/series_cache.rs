@@ -299,13 +299,12 @@ impl SeriesCache {
 /// all in one (which made that cycle half again as long, and the cluster answer a count
 /// search for every rule at once).
 pub fn count_check_due(rule_name: &str, checked_at_ms: i64, now_ms: i64) -> bool {
-    let phase = count_check_phase_ms(rule_name);
-    let slot = |at: i64| (at + phase).div_euclid(COUNT_CHECK_MS);
-    slot(now_ms) > slot(checked_at_ms)
+    now_ms >= next_count_check_ms(rule_name, checked_at_ms)
 }
 
 /// The first instant the count check of the rule named `rule_name` is due after its
-/// counts were known right at `checked_at_ms`: at most [`COUNT_CHECK_MS`] later.
+/// counts were known right at `checked_at_ms`: the start of the next slot, at most
+/// [`COUNT_CHECK_MS`] later.
 pub fn next_count_check_ms(rule_name: &str, checked_at_ms: i64) -> i64 {
     let phase = count_check_phase_ms(rule_name);
     ((checked_at_ms + phase).div_euclid(COUNT_CHECK_MS) + 1) * COUNT_CHECK_MS - phase
