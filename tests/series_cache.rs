@@ -160,16 +160,7 @@ fn small_store(start: DateTime<Utc>, late: bool) -> EmbeddedStore {
 #[tokio::test]
 async fn the_count_check_catches_documents_that_arrived_late() {
     for group_by in ["group_by: host\n", ""] {
-        let text = format!(
-            "name: free\nindex: metrics\n{group_by}metric: avg(free)\nbucket: 5m\nevery: 5m\nlookback: 2h\ncondition: {{ threshold: {{ below: 50 }} }}\nnotify: [ops]\n"
-        );
-        let (rules, problems) = parse_rules(
-            std::path::Path::new("free.yaml"),
-            &text,
-            &ValidationContext::default(),
-        );
-        assert!(problems.is_empty(), "{problems:?}");
-        late_documents_are_caught(&rules[0]).await;
+        late_documents_are_caught(&free_rule(group_by, "2h")).await;
     }
 }
 
@@ -260,14 +251,7 @@ impl Source for RefusesCountChecks<'_> {
 /// instead of failing, and the next check is an hour later.
 #[tokio::test]
 async fn a_failed_count_check_means_a_full_read() {
-    let text = "name: free\nindex: metrics\ngroup_by: host\nmetric: avg(free)\nbucket: 5m\nevery: 5m\nlookback: 2h\ncondition: { threshold: { below: 50 } }\nnotify: [ops]\n";
-    let (rules, problems) = parse_rules(
-        std::path::Path::new("free.yaml"),
-        text,
-        &ValidationContext::default(),
-    );
-    assert!(problems.is_empty(), "{problems:?}");
-    let rule = &rules[0];
+    let rule = &free_rule("group_by: host\n", "2h");
     let start: DateTime<Utc> = "2026-11-20T12:00:00Z".parse().unwrap();
     let store = small_store(start, true);
     let source = RefusesCountChecks(&store);
@@ -301,9 +285,11 @@ fn days_store(end: DateTime<Utc>) -> EmbeddedStore {
     builder.finish().unwrap()
 }
 
-fn look_back_rule(lookback: &str) -> Rule {
+/// A rule on the free memory in `metrics`, every 5 minutes over `lookback`, grouped as
+/// `group_by` says (a `group_by:` line, or nothing).
+fn free_rule(group_by: &str, lookback: &str) -> Rule {
     let text = format!(
-        "name: free\nindex: metrics\ngroup_by: host\nmetric: avg(free)\nbucket: 5m\nevery: 5m\nlookback: {lookback}\ncondition: {{ threshold: {{ below: 50 }} }}\nnotify: [ops]\n"
+        "name: free\nindex: metrics\n{group_by}metric: avg(free)\nbucket: 5m\nevery: 5m\nlookback: {lookback}\ncondition: {{ threshold: {{ below: 50 }} }}\nnotify: [ops]\n"
     );
     let (mut rules, problems) = parse_rules(
         std::path::Path::new("free.yaml"),
@@ -322,7 +308,7 @@ fn look_back_rule(lookback: &str) -> Rule {
 async fn only_look_backs_longer_than_a_day_are_read_in_full_daily() {
     let start: DateTime<Utc> = "2026-11-20T00:00:00Z".parse().unwrap();
     let store = days_store(start + TimeDelta::hours(26));
-    let day = look_back_rule("1d");
+    let day = free_rule("group_by: host\n", "1d");
     let mut cache = SeriesCache::default();
     let mut known_at = start.timestamp_millis();
     for step in 0..=(26 * 12) {
@@ -354,7 +340,7 @@ async fn only_look_backs_longer_than_a_day_are_read_in_full_daily() {
         );
     }
 
-    let two_days = look_back_rule("2d");
+    let two_days = free_rule("group_by: host\n", "2d");
     let mut cache = SeriesCache::default();
     let mut run = async |now: DateTime<Utc>| {
         evaluate_rules_cached(&[&two_days], &store, now, &mut cache)
