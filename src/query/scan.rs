@@ -18,7 +18,9 @@ pub(super) enum Kind {
     Other,
 }
 
-/// The bytes being read and how far the reading has come.
+/// The bytes being read and how far the reading has come. A clone reads ahead without
+/// moving the original.
+#[derive(Clone)]
 pub(super) struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -135,6 +137,24 @@ impl<'a> Scanner<'a> {
         self.at = start + length;
         self.eat_raw(b'"')?;
         Some(&self.bytes[start..start + length])
+    }
+
+    /// Consumes `literal` when the bytes at hand are exactly it (no whitespace skipped):
+    /// the way to step over keys and punctuation of a compact answer in one comparison.
+    pub fn eat_literal(&mut self, literal: &[u8]) -> bool {
+        let matches = self
+            .bytes
+            .get(self.at..self.at + literal.len())
+            .is_some_and(|bytes| bytes == literal);
+        if matches {
+            self.at += literal.len();
+        }
+        matches
+    }
+
+    /// Skips a string without escapes (compact answers' `key_as_string`).
+    pub fn skip_plain_string(&mut self) -> Option<()> {
+        self.string_bytes().map(|_| ())
     }
 
     fn eat_raw(&mut self, byte: u8) -> Option<()> {

@@ -216,6 +216,79 @@ fn histogram(scanner: &mut Scanner<'_>, reader: &Reader<'_>) -> Option<Series> {
 }
 
 fn time_bucket(scanner: &mut Scanner<'_>) -> Option<TimeBucket> {
+    let mut ahead = scanner.clone();
+    if let Some(bucket) = compact_time_bucket(&mut ahead) {
+        *scanner = ahead;
+        return Some(bucket);
+    }
+    any_time_bucket(scanner)
+}
+
+/// The usual time bucket, read by comparing its bytes with what is expected next: no
+/// whitespace, `key_as_string` first (as Elasticsearch writes it) or second (as the
+/// embedded store does), `doc_count`, then a one-value metric, a ratio's counts, or
+/// nothing (a count). Key by key this is most of the work of reading an answer; compared
+/// whole it takes about a quarter less. Anything else (other keys or orders, whitespace,
+/// percentiles, escapes) is `None`, and the caller reads the bucket key by key.
+fn compact_time_bucket(scanner: &mut Scanner<'_>) -> Option<TimeBucket> {
+    let key = if scanner.eat_literal(br#"{"key":"#) {
+        let key = scanner.integer()?;
+        scanner.eat_literal(br#","key_as_string":"#).then_some(())?;
+        scanner.skip_plain_string()?;
+        key
+    } else {
+        scanner.eat_literal(br#"{"key_as_string":"#).then_some(())?;
+        scanner.skip_plain_string()?;
+        scanner.eat_literal(br#","key":"#).then_some(())?;
+        scanner.integer()?
+    };
+    scanner.eat_literal(br#","doc_count":"#).then_some(())?;
+    let mut bucket = TimeBucket {
+        key: Timestamp(key),
+        doc_count: scanner.integer()?,
+        value: None,
+        numerator: None,
+        denominator: None,
+    };
+    if scanner.eat_literal(b",") {
+        if compact_key(scanner, VALUE_AGG, "value") {
+            let value = scanner.nullable_f64()?;
+            bucket.value = Some(MetricValue {
+                value,
+                values: None,
+            });
+        } else {
+            compact_key(scanner, NUMERATOR_AGG, "doc_count").then_some(())?;
+            bucket.numerator = Some(Count {
+                doc_count: scanner.integer()?,
+            });
+            if scanner.eat_literal(b"},") {
+                compact_key(scanner, DENOMINATOR_AGG, "doc_count").then_some(())?;
+                bucket.denominator = Some(Count {
+                    doc_count: scanner.integer()?,
+                });
+            }
+        }
+        scanner.eat_literal(b"}").then_some(())?;
+    }
+    scanner.eat_literal(b"}").then_some(bucket)
+}
+
+/// Consumes `"aggregation":{"field":` when that is what comes, else nothing.
+fn compact_key(scanner: &mut Scanner<'_>, aggregation: &str, field: &str) -> bool {
+    let mut ahead = scanner.clone();
+    let matches = ahead.eat_literal(b"\"")
+        && ahead.eat_literal(aggregation.as_bytes())
+        && ahead.eat_literal(br#"":{""#)
+        && ahead.eat_literal(field.as_bytes())
+        && ahead.eat_literal(br#"":"#);
+    if matches {
+        *scanner = ahead;
+    }
+    matches
+}
+
+fn any_time_bucket(scanner: &mut Scanner<'_>) -> Option<TimeBucket> {
     let mut key = None;
     let mut doc_count = None;
     let mut value = None;
@@ -335,6 +408,69 @@ mod tests {
             ),
             Value::Array(items) => Value::Array(items.iter().map(reversed).collect()),
             other => other.clone(),
+        }
+    }
+
+    /// `value` with `key_as_string` first in every object that has one, all the way
+    /// down: the order Elasticsearch writes a histogram bucket in.
+    fn key_as_string_first(value: &Value) -> Value {
+        match value {
+            Value::Object(object) => {
+                let first = object.get_key_value("key_as_string");
+                let rest = object.iter().filter(|(k, _)| *k != "key_as_string");
+                Value::Object(
+                    first
+                        .into_iter()
+                        .chain(rest)
+                        .map(|(k, v)| (k.clone(), key_as_string_first(v)))
+                        .collect::<Map<_, _>>(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(key_as_string_first).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// The usual buckets are compared whole, in either key order; anything unusual is
+    /// left to the key-by-key reading.
+    #[test]
+    fn usual_buckets_are_read_whole() {
+        let whole = |text: &str| {
+            let mut scanner = Scanner::new(text.as_bytes());
+            let bucket = compact_time_bucket(&mut scanner);
+            let all_read = scanner.at_end();
+            if let Some(bucket) = &bucket {
+                let by_key = any_time_bucket(&mut Scanner::new(text.as_bytes()));
+                assert_eq!(
+                    format!("{:?}", Some(bucket)),
+                    format!("{:?}", by_key.as_ref()),
+                    "{text}: read whole, it must read as key by key"
+                );
+            }
+            bucket.map(|bucket| (bucket, all_read))
+        };
+        for text in [
+            r#"{"key":1,"key_as_string":"1","doc_count":3,"value":{"value":2.5}}"#,
+            r#"{"key_as_string":"1970-01-01T00:00:00.001Z","key":1,"doc_count":3,"value":{"value":null}}"#,
+            r#"{"key":1,"key_as_string":"1","doc_count":3}"#,
+            r#"{"key":1,"key_as_string":"1","doc_count":3,"numerator":{"doc_count":1}}"#,
+            r#"{"key":1,"key_as_string":"1","doc_count":3,"numerator":{"doc_count":1},"denominator":{"doc_count":2}}"#,
+        ] {
+            let (bucket, all_read) = whole(text).unwrap_or_else(|| panic!("{text}"));
+            assert!(all_read, "{text}");
+            assert_eq!((bucket.key.0, bucket.doc_count), (1, 3), "{text}");
+        }
+        for text in [
+            r#"{ "key":1,"key_as_string":"1","doc_count":3}"#,
+            r#"{"doc_count":3,"key":1,"key_as_string":"1"}"#,
+            r#"{"key":1,"key_as_string":"a\"b","doc_count":3}"#,
+            r#"{"key":1,"key_as_string":"1","doc_count":3,"value":{"values":{"95.0":1}}}"#,
+            r#"{"key":1,"key_as_string":"1","doc_count":3,"value":{"value":1,"value_as_string":"1"}}"#,
+            r#"{"key":1,"key_as_string":"1","doc_count":3,"meta":{}}"#,
+            r#"{"key":1,"key_as_string":"1","doc_count":3,"numerator":{"doc_count":1},"other":{}}"#,
+            r#"{"key":1.5,"key_as_string":"1","doc_count":3}"#,
+        ] {
+            assert!(whole(text).is_none(), "{text}");
         }
     }
 
@@ -463,7 +599,11 @@ mod tests {
         for (rule, answer) in cases {
             let expected = typed(rule, &answer).unwrap();
             assert!(!expected.series.is_empty());
-            for variant in [answer.clone(), reversed(&answer)] {
+            for variant in [
+                answer.clone(),
+                reversed(&answer),
+                key_as_string_first(&answer),
+            ] {
                 for bytes in [
                     serde_json::to_vec(&variant).unwrap(),
                     serde_json::to_vec_pretty(&variant).unwrap(),
