@@ -129,6 +129,14 @@ fn terms_then_histogram_then_min_matches_plain_iteration() {
             );
         }
     }
+    // Keys come in the order Elasticsearch writes them.
+    let names =
+        |object: &Value| -> Vec<String> { object.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(names(&groups[0]), ["key", "doc_count", "series"]);
+    assert_eq!(
+        names(&groups[0]["series"]["buckets"][0]),
+        ["key_as_string", "key", "doc_count", "value"]
+    );
     let api2_gap = &groups[1]["series"]["buckets"][2];
     assert_eq!(api2_gap["doc_count"], json!(0));
     assert_eq!(api2_gap["value"]["value"], Value::Null);

@@ -212,9 +212,10 @@ impl DateHistogram {
             let bucket = run.bucket(
                 sub,
                 docs,
+                // In Elasticsearch's order: the key as a string first.
                 [
-                    ("key", Value::from(start)),
                     ("key_as_string", Value::String(key_as_string)),
+                    ("key", Value::from(start)),
                 ],
             )?;
             buckets.push((name, Value::Object(bucket)));

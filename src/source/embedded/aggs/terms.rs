@@ -154,15 +154,18 @@ impl Terms {
         let rendered = ranked
             .into_iter()
             .map(|ranked| {
-                let mut bucket = match ranked.sub_results {
+                let counted = match ranked.sub_results {
                     Some(bucket) => bucket,
                     None => run.bucket(sub, ranked.docs, [])?,
                 };
+                // In Elasticsearch's order: the key (and its string), then the counts.
                 let (key, key_as_string) = ranked.key.to_json(&Zone::UTC);
+                let mut bucket = Map::with_capacity(counted.len() + 2);
                 bucket.insert("key".to_string(), key);
                 if let Some(text) = key_as_string {
                     bucket.insert("key_as_string".to_string(), text);
                 }
+                bucket.extend(counted);
                 Ok(Value::Object(bucket))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
