@@ -242,6 +242,16 @@ pub fn seasonal_mann_kendall(seasons: &[Vec<f64>]) -> Result<MannKendall, Analys
 mod tests {
     use super::*;
 
+    #[test]
+    fn ties_share_their_average_rank() {
+        // Ranks 1, 2.5, 2.5, 4 (−0 ties +0); doubled and less n + 1 = 5.
+        assert_eq!(
+            doubled_centred_ranks(&[-3.0, 0.0, -0.0, 7.0]),
+            [-3, 0, 0, 3]
+        );
+        assert_eq!(doubled_centred_ranks(&[2.0, 2.0, 2.0]), [0, 0, 0]);
+    }
+
     /// The definition, pair by pair, to check the O(n log n) count against.
     fn brute_force_s(values: &[f64]) -> i64 {
         let mut s = 0;
