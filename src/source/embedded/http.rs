@@ -16,7 +16,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use super::{EmbeddedStore, StoreError};
+use super::{EmbeddedStore, Reply, StoreError};
 
 /// The version the store answers `GET /` with: the Elasticsearch API level it speaks.
 pub const COMPATIBLE_VERSION: &str = "8.15.0";
@@ -63,7 +63,7 @@ pub async fn serve(
         .await
 }
 
-fn reply(status: u16, body: Value) -> Response {
+fn reply(status: u16, body: impl serde::Serialize) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, axum::Json(body)).into_response()
 }
@@ -132,8 +132,8 @@ fn parse_body(body: &Bytes) -> Result<Value, StoreError> {
 }
 
 /// Runs the search off the async threads: a search is CPU work.
-async fn run_search(store: Shared, index: String, body: Value) -> Result<Value, StoreError> {
-    tokio::task::spawn_blocking(move || store.search(&index, &body))
+async fn run_search(store: Shared, index: String, body: Value) -> Result<Reply, StoreError> {
+    tokio::task::spawn_blocking(move || store.search_reply(&index, &body))
         .await
         .unwrap_or_else(|error| Err(StoreError::Engine(format!("search task failed: {error}"))))
 }
@@ -236,16 +236,20 @@ async fn msearch(
             run_search(store.clone(), index, body).await
         };
         responses.push(match answer.await {
-            Ok(mut response) => {
-                response["status"] = json!(200);
-                response
+            Ok(Reply::Object(mut response)) => {
+                response.push(("status".into(), Reply::U64(200)));
+                Reply::Object(response)
             }
-            Err(error) => error.to_response(),
+            Ok(other) => other,
+            Err(error) => Reply::from(&error.to_response()),
         });
     }
     reply(
         200,
-        json!({ "took": started.elapsed().as_millis() as u64, "responses": responses }),
+        Reply::object([
+            ("took", Reply::U64(started.elapsed().as_millis() as u64)),
+            ("responses", Reply::Array(responses)),
+        ]),
     )
 }
 

@@ -20,6 +20,7 @@ mod interval;
 mod ndjson;
 mod pattern;
 mod query_string;
+mod reply;
 mod store;
 
 use serde_json::Value;
@@ -28,6 +29,7 @@ pub use aggs::MAX_BUCKETS;
 pub use catalog::{Catalog, FieldType};
 pub use error::StoreError;
 pub use ndjson::{LineError, Loaded, load_documents};
+pub use reply::Reply;
 pub use store::{DocumentError, EmbeddedStore, StoreBuilder};
 
 use super::{Source, SourceError};

@@ -17,6 +17,7 @@ use super::dsl;
 use super::error::StoreError;
 use super::fields::Fields;
 use super::pattern::glob_match;
+use super::reply::Reply;
 
 /// Hits Elasticsearch counts exactly when a search does not set `track_total_hits`.
 const DEFAULT_TRACK_TOTAL_HITS: u64 = 10_000;
@@ -227,6 +228,11 @@ impl EmbeddedStore {
         self.search_at(index_pattern, body, chrono::Utc::now().timestamp_millis())
     }
 
+    /// [`Self::search`] as the tree that serializes straight to the response's bytes.
+    pub fn search_reply(&self, index_pattern: &str, body: &Value) -> Result<Reply, StoreError> {
+        self.search_reply_at(index_pattern, body, chrono::Utc::now().timestamp_millis())
+    }
+
     /// [`Self::search`] with `now` (epoch milliseconds) given, for date math.
     pub fn search_at(
         &self,
@@ -234,6 +240,18 @@ impl EmbeddedStore {
         body: &Value,
         now_ms: i64,
     ) -> Result<Value, StoreError> {
+        self.search_reply_at(index_pattern, body, now_ms)
+            .map(Reply::into_value)
+    }
+
+    /// The answer to a search as the tree that serializes straight to the response's
+    /// bytes (see [`Reply`]); [`Self::search_at`] gives it as a `Value`.
+    pub fn search_reply_at(
+        &self,
+        index_pattern: &str,
+        body: &Value,
+        now_ms: i64,
+    ) -> Result<Reply, StoreError> {
         let started = Instant::now();
         let request = body
             .as_object()
@@ -296,12 +314,10 @@ impl EmbeddedStore {
             None => None,
         };
         let docs = aggs::matching(query.as_ref(), &searcher, segment)?;
-        let mut response = json!({
-            "took": 0,
-            "timed_out": false,
-            "_shards": { "total": 1, "successful": 1, "skipped": 0, "failed": 0 },
-            "hits": { "max_score": null, "hits": [] }
-        });
+        let mut hits = vec![
+            ("max_score".into(), Reply::Null),
+            ("hits".into(), Reply::Array(Vec::new())),
+        ];
         if let Some(limit) = track_total_hits {
             let matched = docs.len() as u64;
             let (value, relation) = if matched > limit {
@@ -309,14 +325,39 @@ impl EmbeddedStore {
             } else {
                 (matched, "eq")
             };
-            response["hits"]["total"] = json!({ "value": value, "relation": relation });
+            let total = Reply::object([
+                ("value", Reply::U64(value)),
+                ("relation", Reply::String(relation.to_string())),
+            ]);
+            hits.push(("total".into(), total));
         }
-        if let Some(plan) = plan {
-            let run = aggs::Run::new(&plan, &searcher, segment, &self.fields, self.max_buckets)?;
-            response["aggregations"] = Value::Object(run.evaluate(&plan, &docs)?);
+        let aggregations = match plan {
+            Some(plan) => {
+                let run =
+                    aggs::Run::new(&plan, &searcher, segment, &self.fields, self.max_buckets)?;
+                Some(Reply::Object(run.evaluate(&plan, &docs)?))
+            }
+            None => None,
+        };
+        let shards = Reply::object([
+            ("total", Reply::U64(1)),
+            ("successful", Reply::U64(1)),
+            ("skipped", Reply::U64(0)),
+            ("failed", Reply::U64(0)),
+        ]);
+        let mut response = vec![
+            (
+                "took".into(),
+                Reply::U64(started.elapsed().as_millis() as u64),
+            ),
+            ("timed_out".into(), Reply::Bool(false)),
+            ("_shards".into(), shards),
+            ("hits".into(), Reply::Object(hits)),
+        ];
+        if let Some(aggregations) = aggregations {
+            response.push(("aggregations".into(), aggregations));
         }
-        response["took"] = json!(started.elapsed().as_millis() as u64);
-        Ok(response)
+        Ok(Reply::Object(response))
     }
 
     /// Answers `GET /{index_pattern}/_mapping`: each matching index's fields, nested.

@@ -5,12 +5,13 @@
 use std::cmp::Ordering;
 
 use rustc_hash::FxHashMap;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tantivy::columnar::{Column, DynamicColumn, StrColumn};
 use tantivy::{DocId, SegmentReader};
 
 use super::super::error::StoreError;
 use super::super::fields::Fields;
+use super::super::reply::Reply;
 
 /// One typed column of a field.
 enum TypedColumn {
@@ -51,13 +52,16 @@ pub enum KeyValue {
 
 impl KeyValue {
     /// Elasticsearch's `key` and, for dates and booleans, `key_as_string`.
-    pub fn to_json(&self, zone: &super::super::date_math::Zone) -> (Value, Option<Value>) {
+    pub fn to_reply(&self, zone: &super::super::date_math::Zone) -> (Reply, Option<Reply>) {
         match self {
-            KeyValue::Long(v) => (json!(v), None),
-            KeyValue::Double(v) => (json!(v), None),
-            KeyValue::Bool(v) => (json!(u8::from(*v)), Some(json!(v.to_string()))),
-            KeyValue::Date(ms) => (json!(ms), Some(json!(zone.format_ms(*ms)))),
-            KeyValue::Text(text) => (json!(text), None),
+            KeyValue::Long(v) => (Reply::I64(*v), None),
+            KeyValue::Double(v) => (Reply::F64(*v), None),
+            KeyValue::Bool(v) => (
+                Reply::U64(u64::from(*v)),
+                Some(Reply::String(v.to_string())),
+            ),
+            KeyValue::Date(ms) => (Reply::I64(*ms), Some(Reply::String(zone.format_ms(*ms)))),
+            KeyValue::Text(text) => (Reply::String(text.clone()), None),
         }
     }
 

@@ -5,15 +5,16 @@
 use std::cmp::Ordering;
 
 use rustc_hash::FxHashMap;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tantivy::DocId;
 
 use super::super::error::StoreError;
 use super::super::interval::Rounding;
+use super::super::reply::{self, Reply};
 use super::columns::{Key, KeyValue};
 use super::histogram::{KeyFormat, parse_rounding};
 use super::terms::{directed, parse_direction, positive};
-use super::{Plan, Run, body_object, bool_option, object, string_option};
+use super::{Plan, Run, body_object, bool_option, string_option};
 
 enum SourceKind {
     Terms,
@@ -86,7 +87,7 @@ impl Composite {
         self.sources.iter().map(|s| s.field.clone()).collect()
     }
 
-    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
+    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Reply, StoreError> {
         let columns: Vec<_> = self
             .sources
             .iter()
@@ -136,17 +137,17 @@ impl Composite {
         run.spend_buckets(groups.len())?;
         let mut buckets = Vec::with_capacity(groups.len());
         for (key, docs) in &groups {
-            buckets.push(Value::Object(run.bucket(
+            buckets.push(Reply::Object(run.bucket(
                 sub,
                 docs,
                 [("key", self.key_json(key))],
             )?));
         }
-        let mut result = object([("buckets", Value::Array(buckets))]);
+        let mut result = vec![("buckets".into(), Reply::Array(buckets))];
         if let Some((last, _)) = groups.last() {
-            result["after_key"] = self.key_json(last);
+            result.push(("after_key".into(), self.key_json(last)));
         }
-        Ok(result)
+        Ok(Reply::Object(result))
     }
 
     /// Orders two composite keys source by source; a missing value comes first when
@@ -167,31 +168,25 @@ impl Composite {
         Ordering::Equal
     }
 
-    fn key_json(&self, key: &[Option<KeyValue>]) -> Value {
-        let object: Map<String, Value> = self
-            .sources
-            .iter()
-            .zip(key)
-            .map(|(source, value)| {
-                let json = match (value, &source.kind) {
-                    (None, _) => Value::Null,
-                    (
-                        Some(KeyValue::Date(ms)),
-                        SourceKind::DateHistogram {
-                            rounding,
-                            format: Some(format),
-                        },
-                    ) => {
-                        json!(format.print(*ms, &rounding.zone))
-                    }
-                    (Some(KeyValue::Date(ms)), _) => json!(ms),
-                    (Some(KeyValue::Bool(b)), _) => json!(b),
-                    (Some(other), _) => other.to_json(&super::super::date_math::Zone::UTC).0,
-                };
-                (source.name.clone(), json)
-            })
-            .collect();
-        Value::Object(object)
+    fn key_json(&self, key: &[Option<KeyValue>]) -> Reply {
+        let mut object = reply::Fields::with_capacity(self.sources.len());
+        for (source, value) in self.sources.iter().zip(key) {
+            let json = match (value, &source.kind) {
+                (None, _) => Reply::Null,
+                (
+                    Some(KeyValue::Date(ms)),
+                    SourceKind::DateHistogram {
+                        rounding,
+                        format: Some(format),
+                    },
+                ) => Reply::String(format.print(*ms, &rounding.zone)),
+                (Some(KeyValue::Date(ms)), _) => Reply::I64(*ms),
+                (Some(KeyValue::Bool(b)), _) => Reply::Bool(*b),
+                (Some(other), _) => other.to_reply(&super::super::date_math::Zone::UTC).0,
+            };
+            reply::set_field(&mut object, source.name.clone().into(), json);
+        }
+        Reply::Object(object)
     }
 }
 

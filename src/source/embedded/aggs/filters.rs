@@ -3,13 +3,14 @@
 
 use std::cell::OnceCell;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tantivy::DocId;
 use tantivy::query::Query;
 
 use super::super::dsl;
 use super::super::error::StoreError;
-use super::{Plan, Run, body_object, bool_option, intersect, object, string_option};
+use super::super::reply::{self, Reply};
+use super::{Plan, Run, body_object, bool_option, intersect, string_option};
 
 /// A query whose matches in the segment are found once per search.
 struct Matcher {
@@ -48,10 +49,10 @@ impl Filter {
         })
     }
 
-    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
+    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Reply, StoreError> {
         let matching = self.matcher.within(docs, run)?;
         run.spend_buckets(1)?;
-        Ok(Value::Object(run.bucket(sub, &matching, [])?))
+        Ok(Reply::Object(run.bucket(sub, &matching, [])?))
     }
 }
 
@@ -134,8 +135,8 @@ impl Filters {
         })
     }
 
-    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
-        let mut buckets: Vec<(Option<String>, Map<String, Value>)> = Vec::new();
+    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Reply, StoreError> {
+        let mut buckets: Vec<(Option<String>, reply::Fields)> = Vec::new();
         let mut matched_any: Vec<DocId> = Vec::new();
         for (at, matcher) in self.matchers.iter().enumerate() {
             let matching = matcher.within(docs, run)?;
@@ -157,21 +158,25 @@ impl Filters {
         }
         run.spend_buckets(buckets.len())?;
         if self.keyed {
-            let map: Map<String, Value> = buckets
-                .into_iter()
-                .map(|(name, bucket)| (name.unwrap_or_default(), Value::Object(bucket)))
-                .collect();
-            return Ok(object([("buckets", Value::Object(map))]));
+            let mut map = reply::Fields::with_capacity(buckets.len());
+            for (name, bucket) in buckets {
+                reply::set_field(
+                    &mut map,
+                    name.unwrap_or_default().into(),
+                    Reply::Object(bucket),
+                );
+            }
+            return Ok(Reply::object([("buckets", Reply::Object(map))]));
         }
-        let list: Vec<Value> = buckets
+        let list: Vec<Reply> = buckets
             .into_iter()
             .map(|(name, mut bucket)| {
                 if let (Some(name), true) = (name, self.named.is_some()) {
-                    bucket.insert("key".to_string(), json!(name));
+                    reply::set_field(&mut bucket, "key".into(), Reply::String(name));
                 }
-                Value::Object(bucket)
+                Reply::Object(bucket)
             })
             .collect();
-        Ok(object([("buckets", Value::Array(list))]))
+        Ok(Reply::object([("buckets", Reply::Array(list))]))
     }
 }

@@ -10,7 +10,8 @@ use tantivy::DocId;
 use super::super::date_math::{self, RoundTo, Zone};
 use super::super::error::StoreError;
 use super::super::interval::{Interval, Rounding};
-use super::{Plan, Run, body_object, bool_option, object, require_field, string_option};
+use super::super::reply::Reply;
+use super::{Plan, Run, body_object, bool_option, require_field, string_option};
 
 /// How `key_as_string` is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +195,7 @@ impl DateHistogram {
         Ok(histogram)
     }
 
-    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
+    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Reply, StoreError> {
         let (ordered, parts) = self.partition(docs, run);
         let keys = self.bucket_keys(&parts, run)?;
         let zone = self.rounding.zone;
@@ -214,22 +215,22 @@ impl DateHistogram {
                 docs,
                 // In Elasticsearch's order: the key as a string first.
                 [
-                    ("key_as_string", Value::String(key_as_string)),
-                    ("key", Value::from(start)),
+                    ("key_as_string", Reply::String(key_as_string)),
+                    ("key", Reply::I64(start)),
                 ],
             )?;
-            buckets.push((name, Value::Object(bucket)));
+            buckets.push((name, Reply::Object(bucket)));
         }
         Ok(if self.keyed {
             let keyed = buckets
                 .into_iter()
-                .map(|(name, bucket)| (name.unwrap_or_default(), bucket))
+                .map(|(name, bucket)| (name.unwrap_or_default().into(), bucket))
                 .collect();
-            object([("buckets", Value::Object(keyed))])
+            Reply::object([("buckets", Reply::Object(keyed))])
         } else {
-            object([(
+            Reply::object([(
                 "buckets",
-                Value::Array(buckets.into_iter().map(|(_, b)| b).collect()),
+                Reply::Array(buckets.into_iter().map(|(_, b)| b).collect()),
             )])
         })
     }

@@ -7,12 +7,13 @@
 
 use std::collections::HashSet;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tantivy::DocId;
 
 use super::super::date_math::Zone;
 use super::super::error::StoreError;
-use super::{Run, body_object, bool_option, number, object, require_field, string_option};
+use super::super::reply::{self, Reply};
+use super::{Run, body_object, bool_option, require_field, string_option};
 
 const DEFAULT_PERCENTS: [f64; 7] = [1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0];
 
@@ -87,7 +88,7 @@ impl Metric {
         Ok(Some(metric))
     }
 
-    pub fn evaluate(&self, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
+    pub fn evaluate(&self, docs: &[DocId], run: &Run<'_>) -> Result<Reply, StoreError> {
         let columns = run.columns.get(&self.field);
         let each_value = |f: &mut dyn FnMut(f64)| {
             for &doc in docs {
@@ -104,7 +105,7 @@ impl Metric {
         let date_string = |value: Option<f64>| {
             value
                 .filter(|_| columns.is_date())
-                .map(|ms| json!(Zone::UTC.format_ms(ms as i64)))
+                .map(|ms| Reply::String(Zone::UTC.format_ms(ms as i64)))
         };
         Ok(match self.kind {
             MetricKind::Avg => {
@@ -113,12 +114,15 @@ impl Metric {
                     sum += v;
                     count += 1;
                 });
-                object([("value", number((count > 0).then(|| sum / count as f64)))])
+                Reply::object([(
+                    "value",
+                    Reply::number((count > 0).then(|| sum / count as f64)),
+                )])
             }
             MetricKind::Sum => {
                 let mut sum = 0.0;
                 each_value(&mut |v| sum += v);
-                object([("value", Value::from(sum))])
+                Reply::object([("value", Reply::F64(sum))])
             }
             MetricKind::Min | MetricKind::Max => {
                 let mut best: Option<f64> = None;
@@ -130,18 +134,18 @@ impl Metric {
                         Some(b) => b.max(v),
                     })
                 });
-                let mut result = object([("value", number(best))]);
+                let mut result = vec![("value".into(), Reply::number(best))];
                 if let Some(text) = date_string(best) {
-                    result["value_as_string"] = text;
+                    result.push(("value_as_string".into(), text));
                 }
-                result
+                Reply::Object(result)
             }
             MetricKind::ValueCount => {
                 let mut count = 0u64;
                 for &doc in docs {
                     columns.keys(doc, |_| count += 1);
                 }
-                object([("value", Value::from(count))])
+                Reply::object([("value", Reply::U64(count))])
             }
             MetricKind::Cardinality => {
                 let mut distinct = HashSet::new();
@@ -150,7 +154,7 @@ impl Metric {
                         distinct.insert(key);
                     });
                 }
-                object([("value", Value::from(distinct.len() as u64))])
+                Reply::object([("value", Reply::U64(distinct.len() as u64))])
             }
             MetricKind::Percentiles => {
                 let mut values = Vec::new();
@@ -161,19 +165,24 @@ impl Metric {
         })
     }
 
-    fn percentiles_json(&self, sorted: &[f64]) -> Value {
+    fn percentiles_json(&self, sorted: &[f64]) -> Reply {
         let pairs = self
             .percents
             .iter()
             .map(|&p| (percent_key(p), p, percentile(sorted, p)));
         if self.keyed {
-            let values: Map<String, Value> = pairs.map(|(key, _, v)| (key, number(v))).collect();
-            object([("values", Value::Object(values))])
+            let mut values = reply::Fields::with_capacity(self.percents.len());
+            for (key, _, value) in pairs {
+                reply::set_field(&mut values, key.into(), Reply::number(value));
+            }
+            Reply::object([("values", Reply::Object(values))])
         } else {
-            let values: Vec<Value> = pairs
-                .map(|(_, p, v)| object([("key", Value::from(p)), ("value", number(v))]))
+            let values: Vec<Reply> = pairs
+                .map(|(_, p, v)| {
+                    Reply::object([("key", Reply::F64(p)), ("value", Reply::number(v))])
+                })
                 .collect();
-            object([("values", Value::Array(values))])
+            Reply::object([("values", Reply::Array(values))])
         }
     }
 }

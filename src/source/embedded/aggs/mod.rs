@@ -25,7 +25,7 @@ use tantivy::{DocId, Searcher, SegmentReader};
 use super::dsl;
 use super::error::StoreError;
 use super::fields::Fields;
-use crate::json::object;
+use super::reply::{self, Reply};
 pub use columns::ColumnCache;
 
 /// Elasticsearch's default `search.max_buckets`: a search creating more buckets fails
@@ -214,8 +214,8 @@ impl<'a> Run<'a> {
 
     /// Evaluates `plan` over `docs` (ascending), the documents of one bucket, whose
     /// `doc_count` pipeline aggregations may refer to as `_count`.
-    pub fn evaluate(&self, plan: &Plan, docs: &[DocId]) -> Result<Map<String, Value>, StoreError> {
-        let mut results = Map::with_capacity(plan.nodes.len());
+    pub fn evaluate(&self, plan: &Plan, docs: &[DocId]) -> Result<reply::Fields, StoreError> {
+        let mut results = Vec::with_capacity(plan.nodes.len());
         self.evaluate_into(plan, docs, &mut results)?;
         Ok(results)
     }
@@ -224,7 +224,7 @@ impl<'a> Run<'a> {
         &self,
         plan: &Plan,
         docs: &[DocId],
-        results: &mut Map<String, Value>,
+        results: &mut reply::Fields,
     ) -> Result<(), StoreError> {
         for node in plan.nodes.iter().filter(|n| !n.kind.is_pipeline()) {
             let mut value = match &node.kind {
@@ -236,16 +236,16 @@ impl<'a> Run<'a> {
                 Kind::Metric(m) => m.evaluate(docs, self)?,
                 Kind::BucketScript(_) => continue,
             };
-            if let (Some(meta), Some(object)) = (&node.meta, value.as_object_mut()) {
-                object.insert("meta".to_string(), meta.clone());
+            if let (Some(meta), Reply::Object(fields)) = (&node.meta, &mut value) {
+                reply::set_field(fields, "meta".into(), Reply::from(meta));
             }
-            results.insert(node.name.clone(), value);
+            reply::set_field(results, node.name.clone().into(), value);
         }
         for node in &plan.nodes {
             if let Kind::BucketScript(script) = &node.kind
                 && let Some(value) = script.evaluate(results, docs.len() as u64)?
             {
-                results.insert(node.name.clone(), value);
+                reply::set_field(results, node.name.clone().into(), value);
             }
         }
         Ok(())
@@ -257,13 +257,13 @@ impl<'a> Run<'a> {
         &self,
         sub: &Plan,
         docs: &[DocId],
-        fields: [(&'static str, Value); N],
-    ) -> Result<Map<String, Value>, StoreError> {
-        let mut bucket = Map::with_capacity(N + 1 + sub.nodes.len());
+        fields: [(&'static str, Reply); N],
+    ) -> Result<reply::Fields, StoreError> {
+        let mut bucket = Vec::with_capacity(N + 1 + sub.nodes.len());
         for (name, value) in fields {
-            bucket.insert(name.to_string(), value);
+            bucket.push((name.into(), value));
         }
-        bucket.insert("doc_count".to_string(), Value::from(docs.len() as u64));
+        bucket.push(("doc_count".into(), Reply::U64(docs.len() as u64)));
         self.evaluate_into(sub, docs, &mut bucket)?;
         Ok(bucket)
     }
@@ -332,11 +332,6 @@ fn require_field(field: &str, path: &str) -> Result<(), StoreError> {
         ));
     }
     Ok(())
-}
-
-/// A number, or null for none.
-fn number(value: Option<f64>) -> Value {
-    value.map_or(Value::Null, Value::from)
 }
 
 /// The documents in both ascending lists.

@@ -2,38 +2,39 @@
 //! `_count`, `metric`, `metric.value`, `percentiles.95` or `percentiles[95.0]`, and
 //! `single_bucket>inner` through filter aggregations.
 
-use serde_json::{Map, Value};
-
+use super::super::reply::{Fields, field};
 use super::metrics::percent_key;
 
 /// The number `path` names in `bucket` (whose document count is `doc_count`); `None` when
 /// the path leads to nothing or to a null value.
-pub fn resolve(bucket: &Map<String, Value>, doc_count: u64, path: &str) -> Option<f64> {
+pub fn resolve(bucket: &Fields, doc_count: u64, path: &str) -> Option<f64> {
     let (head, rest) = match path.split_once('>') {
         Some((head, rest)) => (head, Some(rest)),
         None => (path, None),
     };
     if let Some(rest) = rest {
-        let inner = bucket.get(head)?.as_object()?;
-        let inner_count = inner.get("doc_count")?.as_u64()?;
+        let inner = field(bucket, head)?.as_fields()?;
+        let inner_count = field(inner, "doc_count")?.as_u64()?;
         return resolve(inner, inner_count, rest);
     }
     if head == "_count" {
         return Some(doc_count as f64);
     }
     let (name, property) = split_property(head);
-    let result = bucket.get(name)?.as_object()?;
+    let result = field(bucket, name)?.as_fields()?;
     match property {
-        None | Some("value") if result.contains_key("value") => result.get("value")?.as_f64(),
+        None | Some("value") if field(result, "value").is_some() => {
+            field(result, "value")?.as_f64()
+        }
         None => None,
-        Some("_count" | "doc_count") => result.get("doc_count")?.as_f64(),
+        Some("_count" | "doc_count") => field(result, "doc_count")?.as_f64(),
         Some(property) => {
-            let values = result.get("values")?.as_object()?;
-            let value = values.get(property).or_else(|| {
+            let values = field(result, "values")?.as_fields()?;
+            let value = field(values, property).or_else(|| {
                 property
                     .parse::<f64>()
                     .ok()
-                    .and_then(|p| values.get(&percent_key(p)))
+                    .and_then(|p| field(values, &percent_key(p)))
             })?;
             value.as_f64()
         }
@@ -58,18 +59,19 @@ fn split_property(head: &str) -> (&str, Option<&str>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::reply::Reply;
     use super::*;
     use serde_json::json;
 
     #[test]
     fn paths_reach_counts_values_percentiles_and_nested_buckets() {
-        let bucket = json!({
+        let bucket = Reply::from(&json!({
             "avg_mem": { "value": 5.0 },
             "empty": { "value": null },
             "p": { "values": { "95.0": 7.5 } },
             "errors": { "doc_count": 3, "max_code": { "value": 503.0 } }
-        });
-        let bucket = bucket.as_object().unwrap();
+        }));
+        let bucket = bucket.as_fields().unwrap();
         assert_eq!(resolve(bucket, 10, "_count"), Some(10.0));
         assert_eq!(resolve(bucket, 10, "avg_mem"), Some(5.0));
         assert_eq!(resolve(bucket, 10, "avg_mem.value"), Some(5.0));

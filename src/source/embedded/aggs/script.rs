@@ -10,7 +10,8 @@
 use serde_json::{Map, Value};
 
 use super::super::error::StoreError;
-use super::{body_object, number, object, paths};
+use super::super::reply::{self, Reply};
+use super::{body_object, paths};
 
 pub struct BucketScript {
     /// Script variable → buckets path.
@@ -118,9 +119,9 @@ impl BucketScript {
     /// The script's `{"value": …}` for a bucket, or `None` when a gap skips it.
     pub fn evaluate(
         &self,
-        bucket: &Map<String, Value>,
+        bucket: &reply::Fields,
         doc_count: u64,
-    ) -> Result<Option<Value>, StoreError> {
+    ) -> Result<Option<Reply>, StoreError> {
         let mut variables: Vec<(&str, f64)> = Vec::with_capacity(self.paths.len());
         for (name, path) in &self.paths {
             match paths::resolve(bucket, doc_count, path).filter(|v| !v.is_nan()) {
@@ -137,9 +138,9 @@ impl BucketScript {
                 .or_else(|| self.constants.get(name).and_then(Value::as_f64))
         };
         let value = self.expression.evaluate(&lookup)?;
-        Ok(Some(object([(
+        Ok(Some(Reply::object([(
             "value",
-            number(value.filter(|v| v.is_finite())),
+            Reply::number(value.filter(|v| v.is_finite())),
         )])))
     }
 }
@@ -389,22 +390,22 @@ mod tests {
     fn gaps_skip_or_insert_zeros() {
         let body = json!({ "buckets_path": { "e": "errors>_count", "t": "_count" }, "script": "params.e / params.t" });
         let script = BucketScript::parse(&body, "x").unwrap();
-        let bucket = json!({ "errors": { "doc_count": 2 } });
-        let bucket = bucket.as_object().unwrap();
-        assert_eq!(
-            script.evaluate(bucket, 8).unwrap(),
-            Some(json!({ "value": 0.25 }))
-        );
-        assert_eq!(
-            script.evaluate(bucket, 0).unwrap(),
-            Some(json!({ "value": null }))
-        );
-        let missing = Map::new();
-        assert_eq!(script.evaluate(&missing, 8).unwrap(), None);
+        let bucket = Reply::from(&json!({ "errors": { "doc_count": 2 } }));
+        let bucket = bucket.as_fields().unwrap();
+        let evaluate = |bucket, doc_count| {
+            script
+                .evaluate(bucket, doc_count)
+                .unwrap()
+                .map(Reply::into_value)
+        };
+        assert_eq!(evaluate(bucket, 8), Some(json!({ "value": 0.25 })));
+        assert_eq!(evaluate(bucket, 0), Some(json!({ "value": null })));
+        let missing = reply::Fields::new();
+        assert_eq!(evaluate(&missing, 8), None);
         let zeros = json!({ "buckets_path": { "e": "errors>_count" }, "script": "params.e + 1", "gap_policy": "insert_zeros" });
         let zeros = BucketScript::parse(&zeros, "x").unwrap();
         assert_eq!(
-            zeros.evaluate(&missing, 8).unwrap(),
+            zeros.evaluate(&missing, 8).unwrap().map(Reply::into_value),
             Some(json!({ "value": 1.0 }))
         );
     }

@@ -5,13 +5,14 @@
 use std::cmp::Ordering;
 
 use rustc_hash::FxHashMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tantivy::DocId;
 
 use super::super::date_math::Zone;
 use super::super::error::StoreError;
+use super::super::reply::{self, Reply};
 use super::columns::{Key, KeyValue};
-use super::{Plan, Run, body_object, object, paths, require_field, string_option};
+use super::{Plan, Run, body_object, paths, require_field, string_option};
 
 /// How buckets are ordered: by `_count`, `_key`, or a path into each bucket.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +93,7 @@ impl Terms {
         Ok(terms)
     }
 
-    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Value, StoreError> {
+    pub fn evaluate(&self, sub: &Plan, docs: &[DocId], run: &Run<'_>) -> Result<Reply, StoreError> {
         let columns = run.columns.get(&self.field);
         let mut parts: FxHashMap<Key, Vec<DocId>> = FxHashMap::default();
         let mut without: Vec<DocId> = Vec::new();
@@ -127,7 +128,7 @@ impl Terms {
         groups.retain(|(_, docs)| docs.len() as u64 >= self.min_doc_count);
         let needs_sub_results = self.order.iter().any(|o| matches!(o.by, OrderBy::Path(_)));
         // Sub-aggregations are computed for every group only when the order needs them.
-        let mut computed: Vec<Option<Map<String, Value>>> = Vec::with_capacity(groups.len());
+        let mut computed: Vec<Option<reply::Fields>> = Vec::with_capacity(groups.len());
         if needs_sub_results {
             run.spend_buckets(groups.len())?;
             for (_, docs) in &groups {
@@ -159,20 +160,20 @@ impl Terms {
                     None => run.bucket(sub, ranked.docs, [])?,
                 };
                 // In Elasticsearch's order: the key (and its string), then the counts.
-                let (key, key_as_string) = ranked.key.to_json(&Zone::UTC);
-                let mut bucket = Map::with_capacity(counted.len() + 2);
-                bucket.insert("key".to_string(), key);
+                let (key, key_as_string) = ranked.key.to_reply(&Zone::UTC);
+                let mut bucket = Vec::with_capacity(counted.len() + 2);
+                bucket.push(("key".into(), key));
                 if let Some(text) = key_as_string {
-                    bucket.insert("key_as_string".to_string(), text);
+                    bucket.push(("key_as_string".into(), text));
                 }
                 bucket.extend(counted);
-                Ok(Value::Object(bucket))
+                Ok(Reply::Object(bucket))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(object([
-            ("doc_count_error_upper_bound", Value::from(0)),
-            ("sum_other_doc_count", Value::from(other as u64)),
-            ("buckets", Value::Array(rendered)),
+        Ok(Reply::object([
+            ("doc_count_error_upper_bound", Reply::U64(0)),
+            ("sum_other_doc_count", Reply::U64(other as u64)),
+            ("buckets", Reply::Array(rendered)),
         ]))
     }
 }
@@ -182,7 +183,7 @@ impl Terms {
 struct Ranked<'g> {
     key: &'g KeyValue,
     docs: &'g [DocId],
-    sub_results: Option<Map<String, Value>>,
+    sub_results: Option<reply::Fields>,
 }
 
 fn compare(order: &[Order], a: &Ranked<'_>, b: &Ranked<'_>) -> Ordering {
