@@ -178,43 +178,73 @@ impl Zone {
     /// `at_ms` in Elasticsearch's default date format, `2026-03-29T00:00:00.000+01:00`
     /// (`Z` in UTC). Written out by hand: histograms print one per bucket.
     pub fn format_ms(&self, at_ms: i64) -> String {
-        let Some(utc) = DateTime::<Utc>::from_timestamp_millis(at_ms) else {
-            return at_ms.to_string();
+        let offset_seconds = match self.fixed_offset_ms() {
+            Some(offset_ms) => (offset_ms / 1_000) as i32,
+            None => match (self, DateTime::<Utc>::from_timestamp_millis(at_ms)) {
+                (Zone::Named(tz), Some(utc)) => {
+                    utc.with_timezone(tz).offset().fix().local_minus_utc()
+                }
+                _ => return at_ms.to_string(),
+            },
         };
-        let offset_seconds = match self {
-            Zone::Named(tz) => utc.with_timezone(tz).offset().fix().local_minus_utc(),
-            Zone::Fixed(offset) => offset.local_minus_utc(),
-        };
-        let local = utc.naive_utc() + Duration::seconds(i64::from(offset_seconds));
-        let mut text = String::with_capacity(29);
-        let year = local.year();
+        let local_ms = at_ms + i64::from(offset_seconds) * 1_000;
+        let (days, ms_of_day) = (local_ms.div_euclid(DAY_MS), local_ms.rem_euclid(DAY_MS));
+        let (year, month, day) = civil_from_days(days);
         if !(0..=9999).contains(&year) {
             return at_ms.to_string();
         }
+        let seconds_of_day = (ms_of_day / 1_000) as u32;
+        let mut text = String::with_capacity(29);
         push_digits(&mut text, year as u32, 4);
         text.push('-');
-        push_digits(&mut text, local.month(), 2);
+        push_digits(&mut text, month, 2);
         text.push('-');
-        push_digits(&mut text, local.day(), 2);
+        push_digits(&mut text, day, 2);
         text.push('T');
-        push_digits(&mut text, local.hour(), 2);
+        push_digits(&mut text, seconds_of_day / 3_600, 2);
         text.push(':');
-        push_digits(&mut text, local.minute(), 2);
+        push_digits(&mut text, seconds_of_day / 60 % 60, 2);
         text.push(':');
-        push_digits(&mut text, local.second(), 2);
+        push_digits(&mut text, seconds_of_day % 60, 2);
         text.push('.');
-        push_digits(&mut text, at_ms.rem_euclid(1_000) as u32, 3);
+        push_digits(&mut text, (ms_of_day % 1_000) as u32, 3);
         if offset_seconds == 0 && self.fixed_offset_ms() == Some(0) {
             text.push('Z');
         } else {
             text.push(if offset_seconds < 0 { '-' } else { '+' });
-            let minutes = offset_seconds.unsigned_abs() / 60;
-            push_digits(&mut text, minutes / 60, 2);
+            let seconds = offset_seconds.unsigned_abs();
+            push_digits(&mut text, seconds / 3_600, 2);
             text.push(':');
-            push_digits(&mut text, minutes % 60, 2);
+            push_digits(&mut text, seconds / 60 % 60, 2);
+            // Local mean time before standard zones had seconds (Java prints them too).
+            if seconds % 60 != 0 {
+                text.push(':');
+                push_digits(&mut text, seconds % 60, 2);
+            }
         }
         text
     }
+}
+
+/// The proleptic Gregorian (year, month, day) of `days` since 1970-01-01: Howard
+/// Hinnant's `civil_from_days` (chrono-compatible algorithms, 2013), which counts in
+/// 400-year eras starting on March 1st so leap days fall at the end of a year.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Appends `value` as exactly `width` decimal digits, zero-padded (histograms print a key
@@ -321,6 +351,51 @@ fn instant_not_after<Z: TimeZone>(zone: &Z, local: NaiveDateTime, at_ms: i64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::SecondsFormat;
+
+    #[test]
+    fn civil_dates_agree_with_chrono_across_eras_and_leap_days() {
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in (-800_000..800_000).step_by(97).chain(-1_000..1_000) {
+            let date = epoch + Duration::days(days);
+            assert_eq!(
+                civil_from_days(days),
+                (i64::from(date.year()), date.month(), date.day()),
+                "{days} days after 1970-01-01"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_print_as_chrono_prints_them_in_every_kind_of_zone() {
+        let zones = ["UTC", "Europe/Paris", "America/St_Johns", "+05:30", "-0800"];
+        for zone in zones.map(|z| Zone::parse(z).unwrap()) {
+            for at_ms in (0..4_000_000_000_000_i64).step_by(7_777_777_777) {
+                let utc = DateTime::<Utc>::from_timestamp_millis(at_ms).unwrap();
+                // Only the UTC zones print `Z`; another zone at offset 0 prints `+00:00`.
+                let use_z = zone.fixed_offset_ms() == Some(0);
+                let expected = match zone {
+                    Zone::Named(tz) => utc
+                        .with_timezone(&tz)
+                        .to_rfc3339_opts(SecondsFormat::Millis, use_z),
+                    Zone::Fixed(offset) => utc
+                        .with_timezone(&offset)
+                        .to_rfc3339_opts(SecondsFormat::Millis, use_z),
+                };
+                assert_eq!(zone.format_ms(at_ms), expected, "{at_ms} in {zone:?}");
+            }
+        }
+        // Before 1935 St. John's kept local mean time, 3:30:52 behind UTC.
+        let st_johns = Zone::parse("America/St_Johns").unwrap();
+        assert_eq!(
+            st_johns.format_ms(-2_000_000_000_000),
+            "1906-08-16T16:55:48.000-03:30:52"
+        );
+        assert_eq!(
+            Zone::UTC.format_ms(-2_000_000_000_000),
+            "1906-08-16T20:26:40.000Z"
+        );
+    }
 
     fn at(text: &str) -> i64 {
         DateTime::parse_from_rfc3339(text)

@@ -4,14 +4,48 @@
 //! `serde_json::Value` objects need — and the tree serializes straight to the bytes an
 //! HTTP client receives, or converts to a `Value` for callers that want one.
 
-use std::borrow::Cow;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 
-/// A field name: static for the names of Elasticsearch's response, owned for the names a
-/// request chose (aggregation names, filter names, percent keys).
-pub type Name = Cow<'static, str>;
+/// A field name: static for the names of Elasticsearch's response, shared for the names a
+/// request chose (an aggregation's name is written once per bucket without copying it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Name {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Name::Static(name) => name,
+            Name::Shared(name) => name,
+        }
+    }
+}
+
+impl From<&'static str> for Name {
+    fn from(name: &'static str) -> Name {
+        Name::Static(name)
+    }
+}
+
+impl From<String> for Name {
+    fn from(name: String) -> Name {
+        Name::Shared(name.into())
+    }
+}
+
+impl From<&Arc<str>> for Name {
+    fn from(name: &Arc<str>) -> Name {
+        Name::Shared(name.clone())
+    }
+}
 
 /// An object's fields in order. A name given twice counts once, with its last value, as
 /// in a `serde_json::Map`.
@@ -37,7 +71,7 @@ impl Reply {
         Reply::Object(
             fields
                 .into_iter()
-                .map(|(name, value)| (Cow::Borrowed(name), value))
+                .map(|(name, value)| (Name::Static(name), value))
                 .collect(),
         )
     }
@@ -85,7 +119,7 @@ impl Reply {
             Reply::Object(fields) => {
                 let mut map = Map::with_capacity(fields.len());
                 for (name, value) in fields {
-                    map.insert(name.into_owned(), value.into_value());
+                    map.insert(name.to_string(), value.into_value());
                 }
                 Value::Object(map)
             }
@@ -98,7 +132,7 @@ pub fn field<'f>(fields: &'f Fields, name: &str) -> Option<&'f Reply> {
     fields
         .iter()
         .rev()
-        .find(|(field, _)| field == name)
+        .find(|(field, _)| **field == *name)
         .map(|(_, value)| value)
 }
 
@@ -124,7 +158,7 @@ impl From<&Value> for Reply {
             Value::Array(items) => Reply::Array(items.iter().map(Reply::from).collect()),
             Value::Object(map) => Reply::Object(
                 map.iter()
-                    .map(|(name, value)| (Cow::Owned(name.clone()), Reply::from(value)))
+                    .map(|(name, value)| (Name::from(name.clone()), Reply::from(value)))
                     .collect(),
             ),
         }
@@ -155,7 +189,7 @@ impl Serialize for Reply {
                     // it first appeared — as `serde_json::Map` would have it.
                     let first = fields[..at].iter().all(|(earlier, _)| earlier != name);
                     if first {
-                        map.serialize_entry(name.as_ref(), field(fields, name).unwrap_or(value))?;
+                        map.serialize_entry(&**name, field(fields, name).unwrap_or(value))?;
                     }
                 }
                 map.end()

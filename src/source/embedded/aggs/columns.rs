@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use rustc_hash::FxHashMap;
 use serde_json::Value;
-use tantivy::columnar::{Column, DynamicColumn, StrColumn};
+use tantivy::columnar::{Column, ColumnIndex, DynamicColumn, StrColumn};
 use tantivy::{DocId, SegmentReader};
 
 use super::super::error::StoreError;
@@ -131,15 +131,13 @@ impl FieldColumns {
     pub fn numbers(&self, doc: DocId, mut each: impl FnMut(f64)) {
         for column in &self.columns {
             match column {
-                TypedColumn::I64(c) => c.values_for_doc(doc).for_each(|v| each(v as f64)),
-                TypedColumn::U64(c) => c.values_for_doc(doc).for_each(|v| each(v as f64)),
-                TypedColumn::F64(c) => c.values_for_doc(doc).for_each(&mut each),
-                TypedColumn::Bool(c) => c
-                    .values_for_doc(doc)
-                    .for_each(|v| each(f64::from(u8::from(v)))),
-                TypedColumn::Date(c) => c
-                    .values_for_doc(doc)
-                    .for_each(|v| each(v.into_timestamp_millis() as f64)),
+                TypedColumn::I64(c) => values_of(c, doc, |v| each(v as f64)),
+                TypedColumn::U64(c) => values_of(c, doc, |v| each(v as f64)),
+                TypedColumn::F64(c) => values_of(c, doc, &mut each),
+                TypedColumn::Bool(c) => values_of(c, doc, |v| each(f64::from(u8::from(v)))),
+                TypedColumn::Date(c) => {
+                    values_of(c, doc, |v| each(v.into_timestamp_millis() as f64))
+                }
                 TypedColumn::Str(_) => {}
             }
         }
@@ -150,10 +148,8 @@ impl FieldColumns {
     pub fn dates(&self, doc: DocId, mut each: impl FnMut(i64)) {
         for column in &self.columns {
             match column {
-                TypedColumn::Date(c) => c
-                    .values_for_doc(doc)
-                    .for_each(|v| each(v.into_timestamp_millis())),
-                TypedColumn::I64(c) => c.values_for_doc(doc).for_each(&mut each),
+                TypedColumn::Date(c) => values_of(c, doc, |v| each(v.into_timestamp_millis())),
+                TypedColumn::I64(c) => values_of(c, doc, &mut each),
                 _ => {}
             }
         }
@@ -214,6 +210,20 @@ impl FieldColumns {
                 KeyValue::Text(text)
             }
         })
+    }
+}
+
+/// Calls `each` with every value of `doc` in `column`. When every document has exactly
+/// one value (the usual case: `@timestamp`, a metric every document reports) the value is
+/// read straight at the document's row, without walking the column's index.
+#[inline]
+fn values_of<T>(column: &Column<T>, doc: DocId, mut each: impl FnMut(T))
+where
+    T: PartialOrd + Copy + std::fmt::Debug + Send + Sync + 'static,
+{
+    match column.index {
+        ColumnIndex::Full => each(column.values.get_val(doc)),
+        _ => column.values_for_doc(doc).for_each(each),
     }
 }
 

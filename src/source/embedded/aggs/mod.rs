@@ -39,7 +39,8 @@ pub struct Plan {
 }
 
 struct Node {
-    name: String,
+    /// Shared with every bucket's reply that names it.
+    name: std::sync::Arc<str>,
     kind: Kind,
     sub: Plan,
     meta: Option<Value>,
@@ -173,7 +174,7 @@ impl Node {
             None => Plan::default(),
         };
         Ok(Node {
-            name: name.to_string(),
+            name: name.into(),
             kind,
             sub,
             meta,
@@ -237,15 +238,17 @@ impl<'a> Run<'a> {
                 Kind::BucketScript(_) => continue,
             };
             if let (Some(meta), Reply::Object(fields)) = (&node.meta, &mut value) {
-                reply::set_field(fields, "meta".into(), Reply::from(meta));
+                fields.push(("meta".into(), Reply::from(meta)));
             }
-            reply::set_field(results, node.name.clone().into(), value);
+            // A name given twice (an aggregation named `key`, say) is resolved by the
+            // reply: its last value counts, as a JSON map would keep it.
+            results.push(((&node.name).into(), value));
         }
         for node in &plan.nodes {
             if let Kind::BucketScript(script) = &node.kind
                 && let Some(value) = script.evaluate(results, docs.len() as u64)?
             {
-                reply::set_field(results, node.name.clone().into(), value);
+                results.push(((&node.name).into(), value));
             }
         }
         Ok(())
