@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use divan::{Bencher, black_box};
 use serde_json::{Value, json};
-use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder};
+use trendwatch::source::embedded::{EmbeddedStore, Reply, StoreBuilder};
 
 /// The allocator the trendwatch binary uses.
 #[global_allocator]
@@ -93,41 +93,32 @@ fn load_one_million_documents(bencher: Bencher) {
         .bench_values(load);
 }
 
+/// The search over the loaded store, answered as its reply tree.
+fn answer(body: &Value) -> Reply {
+    STORE
+        .search_reply_at("metricbeat", black_box(body), START_MS + SPAN_MS)
+        .expect("search")
+}
+
 /// The search, answered as the store's reply tree (what the HTTP server serializes).
 #[divan::bench(sample_count = 10)]
 fn search_30_days_5m_50_hosts(bencher: Bencher) {
-    let store = &*STORE;
     let body = search_body();
-    bencher.bench(|| {
-        store
-            .search_reply_at("metricbeat", black_box(&body), START_MS + SPAN_MS)
-            .expect("search")
-    });
+    bencher.bench(|| answer(&body));
 }
 
 /// The search and its answer's bytes, as an HTTP client receives them.
 #[divan::bench(sample_count = 10)]
 fn search_30_days_5m_50_hosts_to_bytes(bencher: Bencher) {
-    let store = &*STORE;
     let body = search_body();
-    bencher.bench(|| {
-        let reply = store
-            .search_reply_at("metricbeat", black_box(&body), START_MS + SPAN_MS)
-            .expect("search");
-        serde_json::to_vec(&reply).expect("bytes")
-    });
+    bencher.bench(|| serde_json::to_vec(&answer(&body)).expect("bytes"));
 }
 
 /// The search, answered as a `serde_json::Value` (for callers that want one).
 #[divan::bench(sample_count = 10)]
 fn search_30_days_5m_50_hosts_as_value(bencher: Bencher) {
-    let store = &*STORE;
     let body = search_body();
-    bencher.bench(|| {
-        store
-            .search_at("metricbeat", black_box(&body), START_MS + SPAN_MS)
-            .expect("search")
-    });
+    bencher.bench(|| answer(&body).into_value());
 }
 
 static PARSED: LazyLock<Vec<Value>> = LazyLock::new(|| (0..DOCUMENTS).map(document).collect());

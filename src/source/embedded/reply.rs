@@ -4,6 +4,7 @@
 //! `serde_json::Value` objects need — and the tree serializes straight to the bytes an
 //! HTTP client receives, or converts to a `Value` for callers that want one.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -184,18 +185,46 @@ impl Serialize for Reply {
             }
             Reply::Object(fields) => {
                 let mut map = serializer.serialize_map(Some(fields.len()))?;
-                for (at, (name, value)) in fields.iter().enumerate() {
+                match last_values(fields) {
+                    None => {
+                        for (name, value) in fields {
+                            map.serialize_entry(&**name, value)?;
+                        }
+                    }
                     // A name given again later is written once, with its last value, where
                     // it first appeared — as `serde_json::Map` would have it.
-                    let first = fields[..at].iter().all(|(earlier, _)| earlier != name);
-                    if first {
-                        map.serialize_entry(&**name, field(fields, name).unwrap_or(value))?;
+                    Some(mut last) => {
+                        for (name, _) in fields {
+                            if let Some(value) = last.remove(&**name) {
+                                map.serialize_entry(&**name, value)?;
+                            }
+                        }
                     }
                 }
                 map.end()
             }
         }
     }
+}
+
+/// Each name's last value when some name is given twice; `None` when every name is
+/// given once (the usual case, checked without hashing for the short objects of buckets).
+fn last_values(fields: &Fields) -> Option<HashMap<&str, &Reply>> {
+    let repeated = if fields.len() <= 8 {
+        fields
+            .iter()
+            .enumerate()
+            .any(|(at, (name, _))| fields[..at].iter().any(|(earlier, _)| earlier == name))
+    } else {
+        let mut seen = HashSet::with_capacity(fields.len());
+        !fields.iter().all(|(name, _)| seen.insert(&**name))
+    };
+    repeated.then(|| {
+        fields
+            .iter()
+            .map(|(name, value)| (&**name, value))
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -263,6 +292,26 @@ mod tests {
             Reply::Object(fields).into_value(),
             json!({ "a": 5, "c": null })
         );
+    }
+
+    #[test]
+    fn long_objects_such_as_keyed_histograms_write_each_name_once() {
+        let mut fields: Fields = (0..20_000)
+            .map(|i| (Name::from(format!("k{i}")), Reply::U64(i)))
+            .collect();
+        let text = serde_json::to_string(&Reply::Object(fields.clone())).unwrap();
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed.as_object().unwrap().len(), 20_000);
+        assert_eq!(parsed["k19999"], json!(19_999));
+
+        fields.push(("k7".into(), Reply::Null));
+        let text = serde_json::to_string(&Reply::Object(fields)).unwrap();
+        assert!(
+            text.starts_with(
+                r#"{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":null,"k8":8"#
+            )
+        );
+        assert_eq!(text.matches("\"k7\"").count(), 1);
     }
 
     #[test]
