@@ -121,6 +121,27 @@ fn search_30_days_5m_50_hosts_as_value(bencher: Bencher) {
     bencher.bench(|| answer(&body).into_value());
 }
 
+/// The daemon's usual search: the newest 15 minutes of the same aggregation (a narrow
+/// time range, looked up in the store's timeline).
+#[divan::bench(sample_count = 50)]
+fn search_newest_15_minutes(bencher: Bencher) {
+    let end = START_MS + SPAN_MS;
+    let body = json!({
+        "size": 0,
+        "query": { "bool": { "filter": [
+            { "range": { "@timestamp": { "gte": end - 900_000, "lt": end, "format": "epoch_millis" } } }
+        ] } },
+        "aggs": { "group": {
+            "terms": { "field": "host.name", "size": HOSTS },
+            "aggs": { "series": {
+                "date_histogram": { "field": "@timestamp", "fixed_interval": "5m", "min_doc_count": 0 },
+                "aggs": { "value": { "avg": { "field": "system.memory.actual.free" } } }
+            } }
+        } }
+    });
+    bencher.bench(|| answer(&body));
+}
+
 static PARSED: LazyLock<Vec<Value>> = LazyLock::new(|| (0..DOCUMENTS).map(document).collect());
 
 /// One naive bucket: the sum and count of values, and the documents.

@@ -141,8 +141,25 @@ async fn queries_match_what_iteration_finds() {
     let count = |predicate: &dyn Fn(&Value) -> bool| all().filter(|d| predicate(d)).count() as u64;
     let host = |d: &Value| text(d, "host.name").unwrap_or("").to_string();
     let status = |d: &Value| number(d, "http.response.status_code");
+    // A document's own millisecond, for narrow time ranges (looked up in the store's
+    // timeline rather than by scanning the time column) with exclusive and inclusive ends.
+    let mut times: Vec<i64> = all().map(millis).collect();
+    times.sort_unstable();
+    let t = times[times.len() / 3];
 
     let cases: Vec<(Value, u64)> = vec![
+        (
+            json!({ "range": { "@timestamp": { "gt": t, "lte": t + 2_700_123, "format": "epoch_millis" } } }),
+            count(&|d| (t + 1..=t + 2_700_123).contains(&millis(d))),
+        ),
+        (
+            json!({ "range": { "@timestamp": { "gte": t - 1, "lt": t + 1, "format": "epoch_millis" } } }),
+            count(&|d| (t - 1..t + 1).contains(&millis(d))),
+        ),
+        (
+            json!({ "term": { "@timestamp": t } }),
+            count(&|d| millis(d) == t),
+        ),
         (
             json!({ "query_string": { "query": "host.name:api-* AND NOT host.name:api-3" } }),
             count(&|d| host(d).starts_with("api-") && host(d) != "api-3"),

@@ -1,7 +1,7 @@
-//! A search answer as the source produced it — the bytes a cluster sent, or JSON built in
-//! process — and the typed view of it the series reader falls back to. Bytes of the
-//! expected shape are scanned straight into series (`scan_page`); these types read
-//! everything else, a JSON tree from the embedded store included, and name the path
+//! A search answer as the source produced it — the bytes a cluster (or the embedded
+//! store) sent, or a JSON tree built in process — and the typed view of it the series
+//! reader falls back to. Bytes of the expected shape are scanned straight into series
+//! (`scan_page`); these types read everything else, JSON trees included, and name the path
 //! where an answer differs from what was asked. Fields trendwatch does not read, like
 //! `key_as_string`, are skipped as they are parsed.
 
@@ -14,9 +14,9 @@ use serde_json::Value;
 /// One search's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
-    /// The body as received (HTTP sources).
+    /// The body as received (HTTP sources), or as the embedded store wrote it.
     Bytes(Vec<u8>),
-    /// JSON made in process (the embedded store).
+    /// JSON made in process (a `Source` that builds its answers as trees).
     Json(Value),
 }
 

@@ -18,6 +18,7 @@ use super::error::StoreError;
 use super::fields::Fields;
 use super::pattern;
 use super::query_string;
+use super::timeline::TimeRangeQuery;
 
 /// What a translation may consult: the schema's fields, the time `now` means in date math,
 /// and, when translating for one search, its searcher (to look terms up instead of
@@ -194,10 +195,7 @@ fn term(
 ) -> Result<Box<dyn Query>, StoreError> {
     if cx.fields.is_time(field) {
         let millis = timestamp_millis(value, path)?;
-        let term = Term::from_field_date_for_search(
-            cx.fields.time,
-            DateTime::from_timestamp_millis(millis),
-        );
+        let term = Term::from_field_date(cx.fields.time, DateTime::from_timestamp_millis(millis));
         return Ok(Box::new(RangeQuery::new(
             Bound::Included(term.clone()),
             Bound::Included(term),
@@ -347,15 +345,13 @@ fn range(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>, S
     Ok(range_or_all(lower, upper))
 }
 
-/// Below this share of the stored time span, a time range walks the index instead of
-/// scanning the time column.
-const INDEX_WALK_MAX_SHARE: f64 = 0.02;
+/// Below this share of the stored time span, a time range is looked up in the timeline
+/// instead of scanning the time column.
+const TIMELINE_MAX_SHARE: f64 = 0.02;
 
-/// A range on the time field. A narrow range walks the date field's index, which holds
-/// whole seconds and so visits only the matching documents; a wide one scans the time
-/// column, which costs the same whatever the width. The walk is exact on its own for
-/// whole-second `gte`/`lt` bounds — what the planner sends — and is otherwise intersected
-/// with the exact millisecond range on the column.
+/// A range on the time field, exact to the millisecond. A narrow range is looked up in the
+/// store's timeline (binary search, then only the matching documents); a wide one scans
+/// the time column, which costs the same whatever the width.
 fn time_range(
     cx: &Context<'_>,
     gte: Option<i64>,
@@ -363,52 +359,29 @@ fn time_range(
     lte: Option<i64>,
     lt: Option<i64>,
 ) -> Box<dyn Query> {
+    let from_ms = gte.or(gt.map(|ms| ms.saturating_add(1)));
+    let to_ms = lt.or(lte.map(|ms| ms.saturating_add(1)));
+    let narrow = cx.fields.time_span.is_some_and(|(first, last)| {
+        let from = from_ms.unwrap_or(first).max(first);
+        let to = to_ms.unwrap_or(last).min(last);
+        ((to - from) as f64) < TIMELINE_MAX_SHARE * ((last - first).max(1) as f64)
+    });
+    if let (true, Some(timeline)) = (narrow, &cx.fields.timeline) {
+        return Box::new(TimeRangeQuery::new(
+            timeline.clone(),
+            from_ms.unwrap_or(i64::MIN),
+            to_ms.unwrap_or(i64::MAX),
+        ));
+    }
     let exact_term =
         |ms: i64| Term::from_field_date(cx.fields.time, DateTime::from_timestamp_millis(ms));
-    let column_range = || {
-        let (lower, upper) = bounds(
-            gte.map(exact_term),
-            gt.map(exact_term),
-            lte.map(exact_term),
-            lt.map(exact_term),
-        );
-        range_or_all(lower, upper)
-    };
-    let narrow = cx.fields.time_span.is_some_and(|(first, last)| {
-        let from = gte.or(gt).unwrap_or(first).max(first);
-        let to = lt.or(lte).unwrap_or(last).min(last);
-        ((to - from) as f64) < INDEX_WALK_MAX_SHARE * ((last - first).max(1) as f64)
-    });
-    if !narrow {
-        return column_range();
-    }
-    let whole_second = |ms: &Option<i64>| ms.is_none_or(|ms| ms % 1_000 == 0);
-    let exact_by_seconds = gt.is_none() && lte.is_none() && whole_second(&gte) && whole_second(&lt);
-    let second_term = |ms: i64| {
-        Term::from_field_date_for_search(cx.fields.time, DateTime::from_timestamp_millis(ms))
-    };
-    let lower_ms = gte.or(gt);
-    let upper_ms = lt.or(lte);
-    let coarse_lower = lower_ms.map_or(Bound::Unbounded, |ms| Bound::Included(second_term(ms)));
-    let coarse_upper = match (lt, upper_ms) {
-        (Some(ms), _) if ms % 1_000 == 0 => Bound::Excluded(second_term(ms)),
-        (_, Some(ms)) => Bound::Included(second_term(ms)),
-        (_, None) => Bound::Unbounded,
-    };
-    if matches!(
-        (&coarse_lower, &coarse_upper),
-        (Bound::Unbounded, Bound::Unbounded)
-    ) {
-        return Box::new(AllQuery);
-    }
-    let coarse: Box<dyn Query> = Box::new(InvertedIndexRangeQuery::new(coarse_lower, coarse_upper));
-    if exact_by_seconds {
-        return coarse;
-    }
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, coarse),
-        (Occur::Must, column_range()),
-    ]))
+    let (lower, upper) = bounds(
+        gte.map(exact_term),
+        gt.map(exact_term),
+        lte.map(exact_term),
+        lt.map(exact_term),
+    );
+    range_or_all(lower, upper)
 }
 
 fn check_range_keys(spec: &Map<String, Value>, path: &str) -> Result<(), StoreError> {

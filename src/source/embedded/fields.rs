@@ -1,10 +1,14 @@
 //! The store's tantivy schema: the time field as a millisecond date, every other document
 //! field inside one dynamic JSON field (dots and nested objects alike), and the index name.
 
+use std::sync::Arc;
+
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, STRING, Schema,
     TextFieldIndexing,
 };
+
+use super::timeline::Timeline;
 
 /// Name of the JSON field holding each document's fields.
 pub const DOCUMENT_FIELD: &str = "doc";
@@ -22,8 +26,10 @@ pub struct Fields {
     pub index: Field,
     pub id: Field,
     /// The first and last timestamp stored (epoch ms), once known; lets time ranges choose
-    /// the cheaper of the index walk and the column scan.
+    /// the cheaper of the timeline and the column scan.
     pub time_span: Option<(i64, i64)>,
+    /// The documents in time order, once the store is built.
+    pub timeline: Option<Arc<Timeline>>,
 }
 
 impl Fields {
@@ -31,8 +37,8 @@ impl Fields {
         let mut builder = Schema::builder();
         let time = builder.add_date_field(
             time_field,
+            // Not indexed: time ranges use the column or the timeline.
             DateOptions::default()
-                .set_indexed()
                 .set_fast()
                 .set_precision(DateTimePrecision::Milliseconds),
         );
@@ -58,6 +64,7 @@ impl Fields {
                 index,
                 id,
                 time_span: None,
+                timeline: None,
             },
         )
     }

@@ -22,6 +22,7 @@ mod pattern;
 mod query_string;
 mod reply;
 mod store;
+mod timeline;
 
 use serde_json::Value;
 

@@ -2,11 +2,12 @@
 //! request validation, query + aggregation execution, and the response envelope.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
 use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, OwnedValue, Term};
+use tantivy::schema::{IndexRecordOption, Term};
 use tantivy::{
     DateTime, Index, IndexReader, IndexWriter, Searcher, SegmentReader, TantivyDocument,
 };
@@ -18,6 +19,7 @@ use super::error::StoreError;
 use super::fields::Fields;
 use super::pattern::glob_match;
 use super::reply::Reply;
+use super::timeline::Timeline;
 
 /// Hits Elasticsearch counts exactly when a search does not set `track_total_hits`.
 const DEFAULT_TRACK_TOTAL_HITS: u64 = 10_000;
@@ -119,7 +121,7 @@ impl StoreBuilder {
         id: Option<&str>,
         document: Value,
     ) -> Result<(), DocumentError> {
-        let Value::Object(object) = document else {
+        let Value::Object(mut object) = document else {
             return Err(DocumentError::NotAnObject);
         };
         let time_name = &self.fields.time_name;
@@ -142,12 +144,10 @@ impl StoreBuilder {
         doc.add_date(self.fields.time, DateTime::from_timestamp_millis(millis));
         doc.add_text(self.fields.index, index_name);
         self.catalog.record(index_name, time_name, &object);
-        let body: BTreeMap<String, OwnedValue> = object
-            .into_iter()
-            .filter(|(key, _)| key != time_name)
-            .map(|(key, value)| (key, OwnedValue::from(value)))
-            .collect();
-        doc.add_object(self.fields.document, body);
+        // The rest of the document goes in as it is: tantivy reads a serde_json value
+        // directly (with the same types it would give an `OwnedValue` made from it).
+        object.remove(time_name);
+        doc.add_field_value(self.fields.document, &Value::Object(object));
         if !self.indices.contains(index_name) {
             self.indices.insert(index_name.to_string());
         }
@@ -171,8 +171,11 @@ impl StoreBuilder {
         }
         self.writer.wait_merging_threads()?;
         let reader = self.index.reader()?;
+        let searcher = reader.searcher();
+        let timeline = Timeline::build(single_segment(&searcher)?, &self.fields.time_name)?;
         let fields = Fields {
             time_span: self.time_span,
+            timeline: Some(Arc::new(timeline)),
             ..self.fields
         };
         Ok(EmbeddedStore {
