@@ -178,7 +178,8 @@ impl Zone {
     /// `at_ms` in Elasticsearch's default date format, `2026-03-29T00:00:00.000+01:00`
     /// (`Z` in UTC). Written out by hand: histograms print one per bucket.
     pub fn format_ms(&self, at_ms: i64) -> String {
-        let offset_seconds = match self.fixed_offset_ms() {
+        let fixed_offset_ms = self.fixed_offset_ms();
+        let offset_seconds = match fixed_offset_ms {
             Some(offset_ms) => (offset_ms / 1_000) as i32,
             None => match (self, DateTime::<Utc>::from_timestamp_millis(at_ms)) {
                 (Zone::Named(tz), Some(utc)) => {
@@ -187,7 +188,9 @@ impl Zone {
                 _ => return at_ms.to_string(),
             },
         };
-        let local_ms = at_ms + i64::from(offset_seconds) * 1_000;
+        let Some(local_ms) = at_ms.checked_add(i64::from(offset_seconds) * 1_000) else {
+            return at_ms.to_string();
+        };
         let (days, ms_of_day) = (local_ms.div_euclid(DAY_MS), local_ms.rem_euclid(DAY_MS));
         let (year, month, day) = civil_from_days(days);
         if !(0..=9999).contains(&year) {
@@ -208,7 +211,7 @@ impl Zone {
         push_digits(&mut text, seconds_of_day % 60, 2);
         text.push('.');
         push_digits(&mut text, (ms_of_day % 1_000) as u32, 3);
-        if offset_seconds == 0 && self.fixed_offset_ms() == Some(0) {
+        if fixed_offset_ms == Some(0) {
             text.push('Z');
         } else {
             text.push(if offset_seconds < 0 { '-' } else { '+' });
@@ -395,6 +398,16 @@ mod tests {
             Zone::UTC.format_ms(-2_000_000_000_000),
             "1906-08-16T20:26:40.000Z"
         );
+        // Beyond the years a date prints in (or i64 itself), the key prints as a number.
+        for zone in ["UTC", "Europe/Paris", "+05:30", "-0800"].map(|z| Zone::parse(z).unwrap()) {
+            for at_ms in [i64::MAX, i64::MIN, 300_000_000_000_000] {
+                assert_eq!(
+                    zone.format_ms(at_ms),
+                    at_ms.to_string(),
+                    "{at_ms} in {zone:?}"
+                );
+            }
+        }
     }
 
     fn at(text: &str) -> i64 {
