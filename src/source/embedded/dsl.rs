@@ -362,7 +362,7 @@ fn time_range(
     // As `bounds` reads them for the column: `gte` before `gt`, `lte` before `lt`.
     let from_ms = gte.or(gt.map(|ms| ms.saturating_add(1)));
     let to_ms = lte.map(|ms| ms.saturating_add(1)).or(lt);
-    let narrow = cx.fields.time_span.is_some_and(|(first, last)| {
+    let narrow = cx.fields.time_span().is_some_and(|(first, last)| {
         let from = from_ms.unwrap_or(first).max(first);
         let to = to_ms.unwrap_or(last).min(last);
         ((to - from) as f64) < TIMELINE_MAX_SHARE * ((last - first).max(1) as f64)

@@ -25,9 +25,6 @@ pub struct Fields {
     pub document: Field,
     pub index: Field,
     pub id: Field,
-    /// The first and last timestamp stored (epoch ms), once known; lets time ranges choose
-    /// the cheaper of the timeline and the column scan.
-    pub time_span: Option<(i64, i64)>,
     /// The documents in time order, once the store is built.
     pub timeline: Option<Arc<Timeline>>,
 }
@@ -63,10 +60,15 @@ impl Fields {
                 document,
                 index,
                 id,
-                time_span: None,
                 timeline: None,
             },
         )
+    }
+
+    /// The first and last timestamp stored (epoch ms), once the store is built and holds
+    /// documents; lets time ranges choose the cheaper of the timeline and the column scan.
+    pub fn time_span(&self) -> Option<(i64, i64)> {
+        self.timeline.as_ref().and_then(|timeline| timeline.span())
     }
 
     pub fn is_time(&self, field: &str) -> bool {

@@ -50,7 +50,6 @@ pub struct StoreBuilder {
     indices: BTreeSet<String>,
     catalog: Catalog,
     documents: u64,
-    time_span: Option<(i64, i64)>,
     /// `_id`s given by the loaded files, to refuse a second document with the same one.
     explicit_ids: HashSet<String>,
 }
@@ -91,7 +90,6 @@ impl StoreBuilder {
             indices: BTreeSet::new(),
             catalog: Catalog::default(),
             documents: 0,
-            time_span: None,
             explicit_ids: HashSet::new(),
         })
     }
@@ -155,9 +153,6 @@ impl StoreBuilder {
             .add_document(doc)
             .map_err(|error| DocumentError::Rejected(error.to_string()))?;
         self.documents += 1;
-        self.time_span = Some(self.time_span.map_or((millis, millis), |(first, last)| {
-            (first.min(millis), last.max(millis))
-        }));
         Ok(())
     }
 
@@ -174,7 +169,6 @@ impl StoreBuilder {
         let searcher = reader.searcher();
         let timeline = Timeline::build(single_segment(&searcher)?, &self.fields.time_name)?;
         let fields = Fields {
-            time_span: self.time_span,
             timeline: Some(Arc::new(timeline)),
             ..self.fields
         };
@@ -214,7 +208,7 @@ impl EmbeddedStore {
 
     /// The first and last document time, epoch milliseconds (`None` when empty).
     pub fn time_span(&self) -> Option<(i64, i64)> {
-        self.fields.time_span
+        self.fields.time_span()
     }
 
     pub fn document_count(&self) -> u64 {

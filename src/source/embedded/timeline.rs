@@ -50,6 +50,11 @@ impl Timeline {
         })
     }
 
+    /// The first and last timestamp (`None` when there are no documents).
+    pub fn span(&self) -> Option<(i64, i64)> {
+        Some((*self.at_ms.first()?, *self.at_ms.last()?))
+    }
+
     /// The documents with a timestamp in `[from_ms, to_ms)`, ascending by document.
     pub fn docs_between(&self, from_ms: i64, to_ms: i64) -> Vec<DocId> {
         let start = self.at_ms.partition_point(|&at| at < from_ms);
@@ -174,6 +179,8 @@ mod tests {
             timeline.docs_between(i64::MIN, i64::MAX),
             vec![0, 1, 2, 3, 4]
         );
+        assert_eq!(timeline.span(), Some((100, 400)));
+        assert_eq!(Timeline::default().span(), None);
     }
 
     #[test]
