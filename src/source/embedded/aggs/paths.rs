@@ -22,10 +22,9 @@ pub fn resolve(bucket: &Fields, doc_count: u64, path: &str) -> Option<f64> {
     }
     let (name, property) = split_property(head);
     let result = field(bucket, name)?.as_fields()?;
+    let value = field(result, "value");
     match property {
-        None | Some("value") if field(result, "value").is_some() => {
-            field(result, "value")?.as_f64()
-        }
+        None | Some("value") if value.is_some() => value?.as_f64(),
         None => None,
         Some("_count" | "doc_count") => field(result, "doc_count")?.as_f64(),
         Some(property) => {
