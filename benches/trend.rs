@@ -65,6 +65,7 @@ const QUESTION: TrendQuestion = TrendQuestion {
     rising_is_bad: Some(false),
     significance: 0.05,
     confidence: 0.95,
+    interval: true,
 };
 
 /// What a rule does per series: the analysis, then the forecast of reaching 100 MB.

@@ -246,6 +246,9 @@ pub struct TrendQuestion {
     pub significance: f64,
     /// The confidence of the slope's interval (e.g. 0.95).
     pub confidence: f64,
+    /// Whether to work out that interval for a bad trend. It changes no decision, only the
+    /// forecast's range, so a caller that needs the status alone skips it.
+    pub interval: bool,
 }
 
 /// The outcome of [`analyze`].
@@ -265,7 +268,7 @@ pub struct FittedLine {
     /// The line's value at `x = 0`.
     pub intercept: f64,
     /// Sen's interval for the slope; computed only for a significant trend in the bad
-    /// direction (the only case a forecast is made from).
+    /// direction (the only case a forecast is made from), when the question asks for it.
     pub interval: Option<(f64, f64)>,
 }
 
@@ -295,7 +298,7 @@ impl TrendAnalysis {
 /// Mann–Kendall first. Only when it finds a significant trend the bad way (the correction
 /// can only make it less significant) is the Theil–Sen slope computed and the Hamed–Rao
 /// correction applied to the residuals from it; Sen's interval only when the corrected
-/// test still finds a trend the bad way. On a fleet where most series are healthy, most
+/// test still finds a trend the bad way and the question wants it. On a fleet where most series are healthy, most
 /// series cost one merge sort.
 pub fn analyze(
     x: &[f64],
@@ -325,7 +328,8 @@ pub fn analyze(
         intercept: conover_intercept(x, y, slope),
         interval: None,
     });
-    if analysis.is_bad(question)
+    if question.interval
+        && analysis.is_bad(question)
         && let Some(line) = analysis.line.as_mut()
     {
         line.interval = Some(sen_interval(x, y, question.confidence)?);
@@ -378,7 +382,8 @@ pub fn analyze_seasonal(
             interval: None,
         }),
     };
-    if analysis.is_bad(question)
+    if question.interval
+        && analysis.is_bad(question)
         && let Some(line) = analysis.line.as_mut()
     {
         line.interval = Some((fit.slope_low, fit.slope_high));

@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::evaluate::EvaluationError;
-use super::judge::judge;
+use super::judge::{judge, judge_status};
 use crate::alerts::{AlertState, Event, LifecycleSettings, step};
-use crate::analysis::Verdict;
+use crate::analysis::{Status, Verdict};
 use crate::query::{GroupKey, Series, TimeGrid, change_windows, empty_bucket_value, time_grid};
 use crate::rules::Rule;
 use crate::scheduler::runs_between;
@@ -235,12 +235,16 @@ fn replay_group(
         let Some(view) = live_view(rule, &group.series, time_grid(rule, *at)) else {
             continue;
         };
-        let verdict = judge(rule, &view);
+        // Most instants change nothing: their status is all the lifecycle needs, and the
+        // full verdict (the numbers its message shows) is worked out for events alone.
+        let status = judge_status(rule, &view);
         group.judged += 1;
-        group.breached += usize::from(verdict.is_breached());
-        let (next, event) = step(state, verdict.status, now, settings);
+        group.breached += usize::from(status == Status::Breached);
+        let (next, event) = step(state, status, now, settings);
         state = next;
         if let Some(event) = event {
+            let verdict = judge(rule, &view);
+            debug_assert_eq!(verdict.status, status, "rule `{}`", rule.name);
             group.notifications += usize::from(event.notifies());
             if let Event::Resolved { firing_since, .. } = event {
                 group.firing_ms += now - firing_since;

@@ -7,19 +7,39 @@ mod change;
 mod threshold;
 mod trend;
 
-use crate::analysis::Verdict;
+use crate::analysis::{Status, Verdict};
 use crate::humanize;
 use crate::query::Series;
 use crate::rules::{Condition, Metric, Rule, Unit};
 
+/// How much of a verdict to work out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Every number a message shows.
+    Full,
+    /// What decides the status; numbers that only explain it (a trend's slope interval,
+    /// hence its forecast's range) may be left out.
+    Status,
+}
+
 /// The verdict of `rule`'s condition on `series`.
 pub fn judge(rule: &Rule, series: &Series) -> Verdict {
+    judge_in(rule, series, Detail::Full)
+}
+
+/// The status [`judge`] would give, without the numbers that only explain it: for a
+/// backtest's instants, where only a change of status is reported.
+pub fn judge_status(rule: &Rule, series: &Series) -> Status {
+    judge_in(rule, series, Detail::Status).status
+}
+
+fn judge_in(rule: &Rule, series: &Series, detail: Detail) -> Verdict {
     let unit = value_unit(rule);
     let window = window_buckets(rule);
     let mut verdict = match &rule.condition {
         Condition::Threshold(spec) => threshold::judge_threshold(spec, series, window, unit),
         Condition::Change(spec) => change::judge_change(spec, rule, series, window),
-        Condition::Trend(spec) => trend::judge_trend(spec, rule, series, unit),
+        Condition::Trend(spec) => trend::judge_trend(spec, rule, series, unit, detail),
         Condition::Absent => absent::judge_absent(rule, series, window),
     };
     let span = match rule.condition {
@@ -83,5 +103,72 @@ mod fixtures {
             values: values.into(),
             counts: counts.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::fixtures::{HOUR, rule, series};
+    use super::{judge, judge_status};
+    use crate::analysis::Status;
+
+    /// 96 hourly buckets: a slope per hour, a daily swing, noise, and a step halfway.
+    fn shaped(slope: f64, swing: f64, noise: f64, step: f64) -> Vec<Option<f64>> {
+        (0..96)
+            .map(|i| {
+                let hour = f64::from(i);
+                let cycle = swing * (std::f64::consts::TAU * hour / 24.0).sin();
+                let jitter = noise * (((i * 7919) % 23) as f64 / 11.0 - 1.0);
+                let shift = if i < 48 { 0.0 } else { step };
+                Some(5_000.0 + slope * hour + cycle + jitter + shift)
+            })
+            .collect()
+    }
+
+    /// Judging the status alone leaves out only numbers that explain it: for every kind of
+    /// condition, over falling, rising, flat, cyclic, noisy and stepped series, it agrees
+    /// with the full verdict; and the full verdict of a firing trend still has its interval.
+    #[test]
+    fn the_status_alone_agrees_with_the_full_verdict() {
+        let rules = [
+            "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: down, forecast: { reaches: 0, within: 60h } } }\n",
+            "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: down, forecast: { reaches: 4000, within: 5d } } }\n",
+            "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: up, min_rate: 100/day } }\n",
+            "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: down, season: 1d, forecast: { reaches: 0, within: 10d } } }\n",
+            "metric: avg(x)\nbucket: 1h\nwindow: 6h\ncondition: { threshold: { below: 4900 } }\n",
+            "metric: avg(x)\nbucket: 1h\nwindow: 6h\nlookback: 4d\ncondition: { change: { compare_to: previous, increase: 2% } }\n",
+        ];
+        let mut seen = [0; 2];
+        for body in rules {
+            let rule = rule(body);
+            for slope in [-40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0] {
+                for (swing, noise, step) in
+                    [(0.0, 0.0, 0.0), (300.0, 50.0, 0.0), (0.0, 400.0, -900.0)]
+                {
+                    let values = shaped(slope, swing, noise, step);
+                    let series = series(HOUR, values, vec![1; 96]);
+                    let full = judge(&rule, &series);
+                    assert_eq!(
+                        judge_status(&rule, &series),
+                        full.status,
+                        "{body} slope {slope}: {}",
+                        full.explanation
+                    );
+                    let firing = full.status == Status::Breached;
+                    seen[usize::from(firing)] += 1;
+                    if firing && body.contains("forecast") {
+                        assert!(
+                            full.slope_interval.is_some(),
+                            "{body}: {}",
+                            full.explanation
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            seen.iter().all(|&count| count > 10),
+            "both statuses are exercised: {seen:?}"
+        );
     }
 }

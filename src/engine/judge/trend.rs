@@ -8,7 +8,7 @@ use crate::humanize;
 use crate::query::Series;
 use crate::rules::{MIN_TREND_POINTS, Rule, Trend, TrendDirection, Unit};
 
-use super::format_value;
+use super::{Detail, format_value};
 
 /// Confidence of the slope interval a forecast's range is drawn from.
 const SLOPE_CONFIDENCE: f64 = 0.95;
@@ -46,7 +46,13 @@ fn points(series: &Series, season_ms: Option<u64>) -> Points {
     points
 }
 
-pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit) -> Verdict {
+pub(super) fn judge_trend(
+    spec: &Trend,
+    rule: &Rule,
+    series: &Series,
+    unit: Unit,
+    detail: Detail,
+) -> Verdict {
     let points = points(series, spec.season.map(|s| s.as_millis()));
     if points.values.len() < MIN_POINTS.max(MIN_TREND_POINTS as usize) {
         return Verdict::new(
@@ -61,6 +67,7 @@ pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit
         rising_is_bad: Some(spec.direction == TrendDirection::Up),
         significance: spec.significance,
         confidence: SLOPE_CONFIDENCE,
+        interval: detail == Detail::Full,
     };
     let analysis = match spec.season {
         None => trend::analyze(&points.times, &points.values, &question),
