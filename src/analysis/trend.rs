@@ -17,6 +17,7 @@
 
 use super::kendall::{self, MannKendall};
 use super::slopes;
+pub use super::slopes::Bracket;
 use super::window::median_in_place;
 use super::{AnalysisError, check_enough, check_finite, normal};
 
@@ -67,10 +68,31 @@ fn sen_spread(x: &[f64], y: &[f64], confidence: f64) -> f64 {
 
 /// The Theil–Sen slope alone (the median of the pairwise slopes), without the interval.
 pub fn sen_slope(x: &[f64], y: &[f64]) -> Result<f64, AnalysisError> {
+    sen_slope_near(x, y, &mut None)
+}
+
+/// [`sen_slope`], looking first in `hint` (where the same series' median slope was found a
+/// step earlier) and leaving there where to look next time. Same answer, found sooner.
+pub fn sen_slope_near(
+    x: &[f64],
+    y: &[f64],
+    hint: &mut Option<Bracket>,
+) -> Result<f64, AnalysisError> {
     let points = Points::new(x, y)?;
     let middle = median_ranks(points.slope_count());
-    let found = points.select(&[middle.0, middle.1]);
+    let found = points.select_near(&[middle.0, middle.1], hint);
     Ok((found[0] + found[1]) / 2.0)
+}
+
+/// Where a series' slopes were found at the previous step, for a caller that judges the
+/// same series again a few buckets later (a backtest): each search starts there. Answers
+/// never depend on the hints, only how fast they come.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TrendHints {
+    /// The median slope of the whole series.
+    pub slope: Option<Bracket>,
+    /// The median slopes of its first and second half ([`halves`]).
+    pub halves: [Option<Bracket>; 2],
 }
 
 /// The 0-based ranks of the median: one rank twice for an odd count, the middle pair else.
@@ -152,12 +174,27 @@ impl Points {
     }
 
     fn select(&self, ranks: &[usize]) -> Vec<f64> {
-        let found = if self.increasing {
-            slopes::select(&self.x, &self.y, ranks)
-        } else {
-            self.select_unordered(ranks)
-        };
-        found.into_iter().map(|s| s * self.unscale).collect()
+        self.select_near(ranks, &mut None)
+    }
+
+    /// [`Self::select`], trying `hint` (in the caller's units) first and replacing it with
+    /// where to look next time.
+    fn select_near(&self, ranks: &[usize], hint: &mut Option<Bracket>) -> Vec<f64> {
+        if !self.increasing {
+            *hint = None;
+            let found = self.select_unordered(ranks);
+            return found.into_iter().map(|s| s * self.unscale).collect();
+        }
+        let guess = hint.map(|b| Bracket {
+            lo: b.lo / self.unscale,
+            hi: b.hi / self.unscale,
+        });
+        let found = slopes::select_near(&self.x, &self.y, ranks, guess);
+        *hint = found.next.map(|b| Bracket {
+            lo: b.lo * self.unscale,
+            hi: b.hi * self.unscale,
+        });
+        found.values.into_iter().map(|s| s * self.unscale).collect()
     }
 
     /// Unsorted or tied `x`: every slope of a pair with different `x`.
@@ -305,6 +342,16 @@ pub fn analyze(
     y: &[f64],
     question: &TrendQuestion,
 ) -> Result<TrendAnalysis, AnalysisError> {
+    analyze_near(x, y, question, &mut TrendHints::default())
+}
+
+/// [`analyze`], starting the slope's search where `hints` say and updating them.
+pub fn analyze_near(
+    x: &[f64],
+    y: &[f64],
+    question: &TrendQuestion,
+    hints: &mut TrendHints,
+) -> Result<TrendAnalysis, AnalysisError> {
     let plain = kendall::mann_kendall(y)?;
     let mut analysis = TrendAnalysis {
         test: plain,
@@ -314,7 +361,7 @@ pub fn analyze(
         return Ok(analysis);
     }
     // Significant before the correction: the slope, then the correction from its residuals.
-    let slope = sen_slope(x, y)?;
+    let slope = sen_slope_near(x, y, &mut hints.slope)?;
     let scale = overflow_guard(y) * overflow_guard(x).min(1.0);
     let residuals: Vec<f64> = x
         .iter()
@@ -427,10 +474,20 @@ impl Halves {
 /// persists across the span rather than being one step (DESIGN: "a trend must persist
 /// across the window").
 pub fn halves(x: &[f64], y: &[f64]) -> Result<Halves, AnalysisError> {
+    halves_near(x, y, &mut [None, None])
+}
+
+/// [`halves`], starting each half's search where `hints` say and updating them.
+pub fn halves_near(
+    x: &[f64],
+    y: &[f64],
+    hints: &mut [Option<Bracket>; 2],
+) -> Result<Halves, AnalysisError> {
     let middle = x.len() / 2;
+    let [first, second] = hints;
     Ok(Halves {
-        first: sen_slope(&x[..middle], &y[..middle])?,
-        second: sen_slope(&x[middle..], &y[middle..])?,
+        first: sen_slope_near(&x[..middle], &y[..middle], first)?,
+        second: sen_slope_near(&x[middle..], &y[middle..], second)?,
     })
 }
 

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::evaluate::EvaluationError;
 use super::judge::{judge, judge_status};
 use crate::alerts::{AlertState, Event, LifecycleSettings, step};
+use crate::analysis::trend::TrendHints;
 use crate::analysis::{Status, Verdict};
 use crate::query::{GroupKey, Series, TimeGrid, change_windows, empty_bucket_value, time_grid};
 use crate::rules::Rule;
@@ -229,6 +230,7 @@ fn replay_group(
         firing_at_end: false,
     };
     let mut state = AlertState::default();
+    let mut hints = TrendHints::default();
     for at in instants {
         progress.done.fetch_add(1, Ordering::Relaxed);
         let now = at.timestamp_millis();
@@ -237,7 +239,7 @@ fn replay_group(
         };
         // Most instants change nothing: their status is all the lifecycle needs, and the
         // full verdict (the numbers its message shows) is worked out for events alone.
-        let status = judge_status(rule, &view);
+        let status = judge_status(rule, &view, &mut hints);
         group.judged += 1;
         group.breached += usize::from(status == Status::Breached);
         let (next, event) = step(state, status, now, settings);

@@ -7,6 +7,7 @@ mod change;
 mod threshold;
 mod trend;
 
+use crate::analysis::trend::TrendHints;
 use crate::analysis::{Status, Verdict};
 use crate::humanize;
 use crate::query::Series;
@@ -24,22 +25,23 @@ enum Detail {
 
 /// The verdict of `rule`'s condition on `series`.
 pub fn judge(rule: &Rule, series: &Series) -> Verdict {
-    judge_in(rule, series, Detail::Full)
+    judge_in(rule, series, Detail::Full, &mut TrendHints::default())
 }
 
 /// The status [`judge`] would give, without the numbers that only explain it: for a
-/// backtest's instants, where only a change of status is reported.
-pub fn judge_status(rule: &Rule, series: &Series) -> Status {
-    judge_in(rule, series, Detail::Status).status
+/// backtest's instants, where only a change of status is reported. `hints` carry where a
+/// trend's slopes were found for the same group at the previous instant.
+pub fn judge_status(rule: &Rule, series: &Series, hints: &mut TrendHints) -> Status {
+    judge_in(rule, series, Detail::Status, hints).status
 }
 
-fn judge_in(rule: &Rule, series: &Series, detail: Detail) -> Verdict {
+fn judge_in(rule: &Rule, series: &Series, detail: Detail, hints: &mut TrendHints) -> Verdict {
     let unit = value_unit(rule);
     let window = window_buckets(rule);
     let mut verdict = match &rule.condition {
         Condition::Threshold(spec) => threshold::judge_threshold(spec, series, window, unit),
         Condition::Change(spec) => change::judge_change(spec, rule, series, window),
-        Condition::Trend(spec) => trend::judge_trend(spec, rule, series, unit, detail),
+        Condition::Trend(spec) => trend::judge_trend(spec, rule, series, unit, detail, hints),
         Condition::Absent => absent::judge_absent(rule, series, window),
     };
     let span = match rule.condition {
@@ -111,6 +113,7 @@ mod status_tests {
     use super::fixtures::{HOUR, rule, series};
     use super::{judge, judge_status};
     use crate::analysis::Status;
+    use crate::analysis::trend::TrendHints;
 
     /// 96 hourly buckets: a slope per hour, a daily swing, noise, and a step halfway.
     fn shaped(slope: f64, swing: f64, noise: f64, step: f64) -> Vec<Option<f64>> {
@@ -139,6 +142,9 @@ mod status_tests {
             "metric: avg(x)\nbucket: 1h\nwindow: 6h\nlookback: 4d\ncondition: { change: { compare_to: previous, increase: 2% } }\n",
         ];
         let mut seen = [0; 2];
+        // Carried from series to series as a backtest carries them from instant to instant;
+        // they must never change a status.
+        let mut hints = TrendHints::default();
         for body in rules {
             let rule = rule(body);
             for slope in [-40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0] {
@@ -149,7 +155,7 @@ mod status_tests {
                     let series = series(HOUR, values, vec![1; 96]);
                     let full = judge(&rule, &series);
                     assert_eq!(
-                        judge_status(&rule, &series),
+                        judge_status(&rule, &series, &mut hints),
                         full.status,
                         "{body} slope {slope}: {}",
                         full.explanation

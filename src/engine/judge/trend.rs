@@ -2,7 +2,7 @@
 //! correction and Theil–Sen, or their seasonal variants), gated by direction,
 //! significance, `min_rate` and the forecast horizon, and explained in the rule's units.
 
-use crate::analysis::trend::{self, FittedLine, TrendAnalysis, TrendQuestion};
+use crate::analysis::trend::{self, FittedLine, TrendAnalysis, TrendHints, TrendQuestion};
 use crate::analysis::{MIN_POINTS, Status, Verdict};
 use crate::humanize;
 use crate::query::Series;
@@ -52,6 +52,7 @@ pub(super) fn judge_trend(
     series: &Series,
     unit: Unit,
     detail: Detail,
+    hints: &mut TrendHints,
 ) -> Verdict {
     let points = points(series, spec.season.map(|s| s.as_millis()));
     if points.values.len() < MIN_POINTS.max(MIN_TREND_POINTS as usize) {
@@ -70,7 +71,7 @@ pub(super) fn judge_trend(
         interval: detail == Detail::Full,
     };
     let analysis = match spec.season {
-        None => trend::analyze(&points.times, &points.values, &question),
+        None => trend::analyze_near(&points.times, &points.values, &question, hints),
         Some(_) => {
             trend::analyze_seasonal(&points.times, &points.values, &points.phases, &question)
         }
@@ -85,11 +86,15 @@ pub(super) fn judge_trend(
     verdict.value = points.values.last().copied();
     verdict.p_value = Some(analysis.test.p_value);
     verdict.slope_per_second = analysis.line.map(|line| line.slope);
-    let words = Words::new(spec, rule, &analysis, verdict.value, unit);
+    let explain = detail == Detail::Full;
+    let latest = verdict.value;
+    let words = || Words::new(spec, rule, &analysis, latest, unit);
     let line = match analysis.line {
         Some(line) if analysis.is_bad(&question) => line,
         _ => {
-            verdict.explanation = words.not_bad(spec, &analysis);
+            if explain {
+                verdict.explanation = words().not_bad(spec, &analysis);
+            }
             return verdict;
         }
     };
@@ -97,60 +102,83 @@ pub(super) fn judge_trend(
     let fast_enough = spec
         .min_rate
         .is_none_or(|rate| line.slope.abs() >= rate.per_second());
+    let ahead = spec
+        .forecast
+        .filter(|_| fast_enough)
+        .map(|target| (target, forecast(spec, &line, &points, target.reaches.value)));
+    let forecast_within = ahead.is_none_or(|(target, forecast)| {
+        forecast.is_some_and(|f| f.at.max(0.0) <= target.within.as_secs_f64())
+    });
     // A seasonal fit compares days with each other already; otherwise the fall must hold
-    // in both halves of the lookback, so one step is not taken for a trend.
-    let persists = spec.season.is_some()
-        || trend::halves(&points.times, &points.values).is_ok_and(|h| h.persist(line.slope));
-    verdict.explanation = if !fast_enough {
-        words.too_slow(spec, unit)
-    } else if !persists {
-        format!(
-            "{} overall but not in both halves of the {}: a level shift, not a trend; {}",
-            words.head, rule.lookback, words.now
-        )
-    } else if let Some(target) = spec.forecast {
-        let level = target.reaches.value;
-        let ahead = match spec.season {
-            None => line_forecast(spec, &line, &points, level),
-            Some(season) => {
-                let downward = spec.direction == TrendDirection::Down;
-                seasonal_forecast(&line, &points, season.as_secs_f64(), level, downward)
-            }
-        };
-        let bound = format_value(level, unit);
-        match ahead {
-            Some(forecast) => {
-                let seconds = forecast.at.max(0.0);
-                verdict.time_to_bound = Some(seconds);
-                verdict.time_to_bound_range = Some((
-                    forecast.earliest.max(0.0),
-                    forecast.latest.map(|l| l.max(0.0)),
-                ));
-                let range = range_text(forecast.earliest.max(0.0), forecast.latest);
-                if seconds <= target.within.as_secs_f64() {
-                    verdict.status = Status::Breached;
-                    format!(
-                        "{}; {}, reaches {bound} in ~{}{range}",
-                        words.head,
-                        words.now,
-                        humanize::duration_secs(seconds)
-                    )
-                } else {
-                    format!(
-                        "{}; reaches {bound} in ~{}{range}, beyond {}",
-                        words.head,
-                        humanize::duration_secs(seconds),
-                        target.within
-                    )
-                }
-            }
-            None => format!("{}; never reaches {bound}", words.head),
-        }
-    } else {
+    // in both halves of the lookback, so one step is not taken for a trend. That takes two
+    // more fits, so it is worked out only when it decides something: for the status when
+    // everything else fires, for the explanation (which names it) when the rate is enough.
+    let persists = fast_enough
+        && (explain || forecast_within)
+        && (spec.season.is_some()
+            || trend::halves_near(&points.times, &points.values, &mut hints.halves)
+                .is_ok_and(|h| h.persist(line.slope)));
+    if persists && forecast_within {
         verdict.status = Status::Breached;
-        format!("{}; {}", words.head, words.now)
-    };
+    }
+    if let Some((_, Some(forecast))) = ahead.filter(|_| persists) {
+        verdict.time_to_bound = Some(forecast.at.max(0.0));
+        verdict.time_to_bound_range = Some((
+            forecast.earliest.max(0.0),
+            forecast.latest.map(|l| l.max(0.0)),
+        ));
+    }
+    if explain {
+        let words = words();
+        verdict.explanation = if !fast_enough {
+            words.too_slow(spec, unit)
+        } else if !persists {
+            format!(
+                "{} overall but not in both halves of the {}: a level shift, not a trend; {}",
+                words.head, rule.lookback, words.now
+            )
+        } else if let Some((target, ahead)) = ahead {
+            let bound = format_value(target.reaches.value, unit);
+            match ahead {
+                Some(forecast) => {
+                    let seconds = forecast.at.max(0.0);
+                    let range = range_text(forecast.earliest.max(0.0), forecast.latest);
+                    let eta = humanize::duration_secs(seconds);
+                    if verdict.status == Status::Breached {
+                        format!(
+                            "{}; {}, reaches {bound} in ~{eta}{range}",
+                            words.head, words.now
+                        )
+                    } else {
+                        format!(
+                            "{}; reaches {bound} in ~{eta}{range}, beyond {}",
+                            words.head, target.within
+                        )
+                    }
+                }
+                None => format!("{}; never reaches {bound}", words.head),
+            }
+        } else {
+            format!("{}; {}", words.head, words.now)
+        };
+    }
     verdict
+}
+
+/// When the fitted line (or, for a seasonal rule, the worst season) reaches `level`.
+fn forecast(
+    spec: &Trend,
+    line: &FittedLine,
+    points: &Points,
+    level: f64,
+) -> Option<trend::Forecast> {
+    match spec.season {
+        None => line_forecast(spec, line, points, level),
+        Some(season) => {
+            let downward = spec.direction == TrendDirection::Down;
+            seasonal_forecast(line, points, season.as_secs_f64(), level, downward)
+        }
+    }
 }
 
 /// When the fitted line reaches `level`: `at` may be 0 when it is already there.
