@@ -14,8 +14,9 @@
 //! 4. the wanted ranks are selected among those few candidates.
 //!
 //! A caller that judges the same series again a few points later (a backtest) may pass
-//! the bracket the previous selection returns: step 1 is then skipped, and the bracket,
-//! a few hundred slopes wide instead of thousands, makes steps 3 and 4 cheaper too.
+//! the bracket the previous selection returns: step 1 is then skipped, and the bracket
+//! (about 2,000 slopes of 41,000 for 288 points, where a sampled one holds about 3,700)
+//! makes steps 3 and 4 cheaper too.
 //!
 //! Expected O(n log n) overall. When a bracket misses (rare, by chance) or rounding in `z`
 //! disagrees with the division (near-equal slopes), it falls back to computing every slope,
@@ -327,7 +328,7 @@ mod tests {
             let ranks = [0, pairs / 3, pairs / 2, pairs / 2 + 1, pairs - 1];
             let found = select_by_sampling(&x, &y, &ranks[1..4]);
             let expected = select_brute_force(&x, &y, &ranks[1..4]);
-            // Sampling may decline (then `select` falls back); when it answers, it is exact.
+            // Sampling may decline (then `select_near` falls back); when it answers, it is exact.
             if let Some(found) = found {
                 assert_eq!(found.values, expected, "n = {n}, levels = {levels}");
             }

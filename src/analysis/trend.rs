@@ -335,8 +335,8 @@ impl TrendAnalysis {
 /// Mann–Kendall first. Only when it finds a significant trend the bad way (the correction
 /// can only make it less significant) is the Theil–Sen slope computed and the Hamed–Rao
 /// correction applied to the residuals from it; Sen's interval only when the corrected
-/// test still finds a trend the bad way and the question wants it. On a fleet where most series are healthy, most
-/// series cost one merge sort.
+/// test still finds a trend the bad way and the question wants it. On a fleet where most
+/// series are healthy, most series cost one merge sort.
 pub fn analyze(
     x: &[f64],
     y: &[f64],
