@@ -127,10 +127,10 @@ mod tests {
     use super::*;
 
     /// Every flipped pair is reported exactly once, for runs above and below the
-    /// insertion-sort size.
+    /// insertion-sort size, and several merge levels deep.
     #[test]
     fn reports_exactly_the_inverted_pairs() {
-        for n in [0, 1, 5, 16, 17, 40] {
+        for n in [0, 1, 5, 16, 17, 40, 67, 300] {
             let values: Vec<u32> = (0..n).map(|i| (i * 7919) % 13).collect();
             let mut expected = Vec::new();
             for i in 0..values.len() {
