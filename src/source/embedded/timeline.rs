@@ -36,18 +36,23 @@ impl Timeline {
             return Ok(Timeline::default());
         };
         let column = segment.fast_fields().date(time_field)?;
-        let mut entries: Vec<(i64, DocId)> = (0..segment.max_doc())
+        let entries: Vec<(i64, DocId)> = (0..segment.max_doc())
             .filter_map(|doc| {
                 column
                     .first(doc)
                     .map(|at| (at.into_timestamp_millis(), doc))
             })
             .collect();
+        Ok(Timeline::from_entries(entries))
+    }
+
+    /// The timeline of `(timestamp, document)` pairs in any order.
+    fn from_entries(mut entries: Vec<(i64, DocId)>) -> Self {
         entries.sort_unstable();
-        Ok(Timeline {
+        Timeline {
             at_ms: entries.iter().map(|(at, _)| *at).collect(),
             docs: entries.into_iter().map(|(_, doc)| doc).collect(),
-        })
+        }
     }
 
     /// The first and last timestamp (`None` when there are no documents).
@@ -155,16 +160,13 @@ mod tests {
     use super::*;
 
     fn timeline(at_ms: &[i64]) -> Timeline {
-        let mut entries: Vec<(i64, DocId)> = at_ms
-            .iter()
-            .enumerate()
-            .map(|(doc, at)| (*at, doc as DocId))
-            .collect();
-        entries.sort_unstable();
-        Timeline {
-            at_ms: entries.iter().map(|(at, _)| *at).collect(),
-            docs: entries.iter().map(|(_, doc)| *doc).collect(),
-        }
+        Timeline::from_entries(
+            at_ms
+                .iter()
+                .enumerate()
+                .map(|(doc, at)| (*at, doc as DocId))
+                .collect(),
+        )
     }
 
     #[test]
