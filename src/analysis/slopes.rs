@@ -18,10 +18,14 @@
 //! (about 2,000 slopes of 41,000 for 288 points, where a sampled one holds about 3,700)
 //! makes steps 3 and 4 cheaper too.
 //!
-//! Expected O(n log n) overall. When a bracket misses (rare, by chance) or rounding in `z`
-//! disagrees with the division (near-equal slopes), it falls back to computing every slope,
-//! so the answer is always the exact order statistic of the divided slopes, up to the
-//! rounding of slopes that differ in the last bits.
+//! Rounding: in floating point, the order of `z` can disagree with the divided slope for
+//! slopes within rounding of `t`. So steps 2 and 3 run at `lo − δ` and `hi + δ`, `δ` a
+//! bound several times that disagreement ([`rounding_band`]), and the slopes enumerated
+//! within `δ` of either end are placed by their divided values. The order statistics are
+//! therefore exactly those of the divided slopes, as computing them all would give.
+//!
+//! Expected O(n log n) overall. When a bracket misses (rare, by chance) or the order of `z`
+//! contradicts itself, it falls back to computing every slope.
 
 use super::merge;
 
@@ -168,9 +172,58 @@ fn select_in(
     hi: Option<f64>,
     budget: usize,
 ) -> Option<Selected> {
-    let n = x.len();
     let lowest = *ranks.iter().min()?;
     let highest = *ranks.iter().max()?;
+    // Classified by their divided values (what is reported), so the order statistics are
+    // exact: counted below `lo − δ`, and the slopes within `δ` of either end enumerated.
+    let largest_t = lo.unwrap_or(0.0).abs().max(hi.unwrap_or(0.0).abs());
+    let band = rounding_band(x, y, largest_t)?;
+    let mut near_lo = 0;
+    let mut candidates = Vec::new();
+    let counted = pairs_between(
+        x,
+        y,
+        lo.map(|lo| lo - band),
+        hi.map(|hi| hi + band),
+        budget,
+        &mut |slope| {
+            let value = slope.value();
+            if lo.is_some_and(|lo| value <= lo) {
+                near_lo += 1;
+            } else if hi.is_none_or(|hi| value <= hi) {
+                candidates.push(slope);
+            }
+        },
+    )?;
+    let below = counted + near_lo;
+    let ceiling = below + candidates.len();
+    if lowest < below || highest >= ceiling {
+        return None;
+    }
+    let shifted: Vec<usize> = ranks.iter().map(|rank| rank - below).collect();
+    let count = candidates.len();
+    let values = select_among(&mut candidates, &shifted);
+    let next = lo
+        .zip(hi)
+        .and_then(|(lo, hi)| next_bracket(&values, count, hi - lo));
+    Some(Selected { values, next })
+}
+
+/// Counts the slopes `≤ lo` (all when `lo` is `None`: −∞) and passes every slope in
+/// `(lo, hi]` (`None`: +∞) to `found`.
+/// O(n log n + their number). `None` when more than `budget` lie in the bracket, a key is
+/// not finite, or rounding in `y − t·x` disagrees with the order (then count nothing).
+/// A pair is classified by `y − t·x`, not by its divided slope: the two can disagree for
+/// a slope within rounding of `lo` or `hi`.
+fn pairs_between(
+    x: &[f64],
+    y: &[f64],
+    lo: Option<f64>,
+    hi: Option<f64>,
+    budget: usize,
+    found: &mut impl FnMut(Ordered),
+) -> Option<usize> {
+    let n = x.len();
     // Order by z_lo (index order when lo is −∞), counting the slopes ≤ lo.
     let (mut order, below) = match lo {
         Some(lo) => {
@@ -192,18 +245,54 @@ fn select_in(
             return None;
         }
     }
-    let mut candidates = flips_between(&mut order, x, y, budget)?;
-    let ceiling = below + candidates.len();
-    if lowest < below || highest >= ceiling {
+    flips_between(&mut order, x, y, budget, found).then_some(below)
+}
+
+/// How many slopes are `≤ t`, each slope taken as its division `(y_j − y_i)/(x_j − x_i)`
+/// (what the selection reports), in O(n log n + the slopes within rounding of `t`); `None`
+/// when `t` or a key is not finite or rounding disagrees with the order (then count by
+/// selecting instead).
+///
+/// The count by the order of `y − t·x` can disagree with the divisions for slopes within
+/// rounding of `t`, so the slopes are counted at `t − δ` and those in `(t − δ, t + δ]`
+/// enumerated and compared by their divided values; `δ` is [`rounding_band`].
+pub(super) fn count_at_most(x: &[f64], y: &[f64], t: f64) -> Option<usize> {
+    let band = rounding_band(x, y, t.abs())?;
+    let mut near = 0;
+    let below = pairs_between(
+        x,
+        y,
+        Some(t - band),
+        Some(t + band),
+        usize::MAX,
+        &mut |slope| near += usize::from(slope.value() <= t),
+    )?;
+    Some(below + near)
+}
+
+/// A slope distance beyond which classifying a pair by the order of `y − t·x` (for `|t|`
+/// up to `largest_t`) and by its divided slope cannot disagree; `None` when `x` does not
+/// strictly increase or the bound is not finite.
+///
+/// With `u = 2⁻⁵³` (each operation off by at most half an ulp; Higham 2002, §2.2),
+/// `z = y − t·x` is off by at most `u(|y| + 2|t·x|)(1 + u)`, so two keys compare as their
+/// exact values do unless the slope is within `2u(Y + 2TX)(1 + u)/Δx` of `t` (`Y`, `X`
+/// the largest magnitudes, `T = largest_t`, `Δx` the least spacing); a divided slope is off
+/// by at most `3u|s|` to first order (the differences and the division each rounded once).
+/// The band is four times their sum.
+fn rounding_band(x: &[f64], y: &[f64], largest_t: f64) -> Option<f64> {
+    let u = f64::EPSILON / 2.0;
+    let spacing = x
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min);
+    if !(spacing > 0.0 && spacing.is_finite()) {
         return None;
     }
-    let shifted: Vec<usize> = ranks.iter().map(|rank| rank - below).collect();
-    let count = candidates.len();
-    let values = select_among(&mut candidates, &shifted);
-    let next = lo
-        .zip(hi)
-        .and_then(|(lo, hi)| next_bracket(&values, count, hi - lo));
-    Some(Selected { values, next })
+    let largest = |values: &[f64]| values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let keys = 2.0 * u * (largest(y) + 2.0 * largest_t * largest(x)) * (1.0 + u) / spacing;
+    let band = 4.0 * (keys + 3.0 * u * largest_t);
+    band.is_finite().then_some(band)
 }
 
 /// Around the values found, `NEXT_BRACKET_SLOPES` slopes wider on each side at the density
@@ -278,13 +367,21 @@ fn goes_before(a: &Keyed, b: &Keyed) -> bool {
 }
 
 /// Merge-sorts `order` (sorted by the lower key, keyed by the upper one) by its keys,
-/// returning the slope of every pair whose order flips on the way — exactly the pairs with
-/// a slope in `(lo, hi]`. `None` when more than `budget` pairs flip or a pair flips back
-/// into index order (rounding disagreeing with the division), so the caller can fall back.
-fn flips_between(order: &mut [Keyed], x: &[f64], y: &[f64], budget: usize) -> Option<Vec<Ordered>> {
-    let mut slopes: Vec<Ordered> = Vec::new();
-    let completed = merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
-        if slopes.len() + passed.len() > budget {
+/// passing `found` the slope of every pair whose order flips on the way (exactly the pairs
+/// with a slope in `(lo, hi]`). `false` when more than `budget`
+/// pairs flip or a pair flips back into index order (rounding disagreeing with the
+/// division), so the caller can fall back.
+fn flips_between(
+    order: &mut [Keyed],
+    x: &[f64],
+    y: &[f64],
+    budget: usize,
+    found: &mut impl FnMut(Ordered),
+) -> bool {
+    let mut reported = 0;
+    merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
+        reported += passed.len();
+        if reported > budget {
             return false;
         }
         let after = item.index as usize;
@@ -295,11 +392,10 @@ fn flips_between(order: &mut [Keyed], x: &[f64], y: &[f64], budget: usize) -> Op
             if before > after {
                 return false;
             }
-            slopes.push(Ordered::of((y[after] - y[before]) / (x[after] - x[before])));
+            found(Ordered::of((y[after] - y[before]) / (x[after] - x[before])));
         }
         true
-    });
-    completed.then_some(slopes)
+    })
 }
 
 #[cfg(test)]
@@ -382,6 +478,69 @@ mod tests {
             carried >= 95 * 104 / 100,
             "the carried bracket held {carried} of 104 steps"
         );
+    }
+
+    /// Values like `3 − 0.1·i` make many slopes equal but for rounding, which the order
+    /// of `y − t·x` cannot tell apart: the selection still gives the divided slopes' own
+    /// order statistics, bit for bit.
+    #[test]
+    fn slopes_equal_but_for_rounding_are_ordered_as_divided() {
+        let mut state = 17_u64;
+        let mut draw = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) % 5) as f64
+        };
+        for _ in 0..96 {
+            draw();
+        }
+        for n in [97, 150, 288] {
+            let x: Vec<f64> = (0..n).map(|i| 300.0 * i as f64 - 86_400.0).collect();
+            let y: Vec<f64> = (0..n).map(|i| draw() - 0.1 * i as f64).collect();
+            let pairs = n * (n - 1) / 2;
+            let median = [(pairs - 1) / 2, pairs / 2];
+            let expected = select_brute_force(&x, &y, &median);
+            assert_eq!(select_near(&x, &y, &median, None).values, expected, "n {n}");
+            let guess = Bracket {
+                lo: expected[0] * 1.5,
+                hi: expected[0] * 0.5,
+            };
+            assert_eq!(select_near(&x, &y, &median, Some(guess)).values, expected);
+            let spread = [pairs / 5, pairs - pairs / 5];
+            let expected = select_brute_force(&x, &y, &spread);
+            assert_eq!(select_near(&x, &y, &spread, None).values, expected, "n {n}");
+        }
+    }
+
+    /// The count of slopes `≤ t` is that of the divided slopes, exactly — also at a slope
+    /// many pairs share (integer values with few levels) and one ulp either side of it.
+    #[test]
+    fn counting_matches_the_divided_slopes() {
+        for (n, levels) in [(50, 3), (144, 7), (288, 1_000_000), (97, 1)] {
+            let (x, y) = series(n, n as u64 + 1, levels);
+            let mut all = Vec::new();
+            for i in 0..n {
+                for j in i + 1..n {
+                    all.push((y[j] - y[i]) / (x[j] - x[i]));
+                }
+            }
+            let pairs = all.len();
+            let mut sorted = all.clone();
+            sorted.sort_by(f64::total_cmp);
+            for t in [
+                sorted[pairs / 2],
+                sorted[pairs / 2].next_up(),
+                sorted[pairs / 2].next_down(),
+                sorted[pairs / 7],
+                0.0,
+                -2.5,
+                -1e9,
+            ] {
+                let expected = all.iter().filter(|&&s| s <= t).count();
+                assert_eq!(count_at_most(&x, &y, t), Some(expected), "n {n}, t {t}");
+            }
+        }
     }
 
     #[test]
