@@ -91,8 +91,6 @@ pub fn sen_slope_near(
 pub struct TrendHints {
     /// The median slope of the whole series.
     pub slope: Option<Bracket>,
-    /// The median slopes of its first and second half ([`halves`]).
-    pub halves: [Option<Bracket>; 2],
 }
 
 /// The 0-based ranks of the median: one rank twice for an odd count, the middle pair else.
@@ -321,6 +319,24 @@ impl TrendAnalysis {
             }
     }
 
+    /// The test with `Var(S)` inflated by the Hamed–Rao factor of the residuals from the
+    /// line at level `significance` ([`kendall::hamed_rao_inflation`]); unchanged without
+    /// a line.
+    pub fn corrected(self, x: &[f64], y: &[f64], significance: f64) -> TrendAnalysis {
+        let Some(line) = self.line else { return self };
+        let scale = overflow_guard(y) * overflow_guard(x).min(1.0);
+        let residuals: Vec<f64> = x
+            .iter()
+            .zip(y)
+            .map(|(x, y)| y * scale - line.slope * scale * x)
+            .collect();
+        let inflation = kendall::hamed_rao_inflation(&residuals, significance);
+        TrendAnalysis {
+            test: self.test.inflated(inflation),
+            line: self.line,
+        }
+    }
+
     /// Whether `S` points the bad way (`None`: both ways count).
     fn heads_the_bad_way(&self, question: &TrendQuestion) -> bool {
         match question.rising_is_bad {
@@ -352,6 +368,27 @@ pub fn analyze_near(
     question: &TrendQuestion,
     hints: &mut TrendHints,
 ) -> Result<TrendAnalysis, AnalysisError> {
+    let mut analysis = screen_near(x, y, question, hints)?.corrected(x, y, question.significance);
+    if question.interval
+        && analysis.is_bad(question)
+        && let Some(line) = analysis.line.as_mut()
+    {
+        line.interval = Some(sen_interval(x, y, question.confidence)?);
+    }
+    Ok(analysis)
+}
+
+/// The first, cheap stage of [`analyze_near`]: the Mann–Kendall test not yet corrected for
+/// autocorrelation, and the Theil–Sen line (without its interval) only when that test finds
+/// a significant trend the bad way. The correction can only make a trend less significant,
+/// so a series this stage finds not bad stays not bad; [`TrendAnalysis::corrected`] is
+/// the second stage.
+pub fn screen_near(
+    x: &[f64],
+    y: &[f64],
+    question: &TrendQuestion,
+    hints: &mut TrendHints,
+) -> Result<TrendAnalysis, AnalysisError> {
     let plain = kendall::mann_kendall(y)?;
     let mut analysis = TrendAnalysis {
         test: plain,
@@ -360,27 +397,12 @@ pub fn analyze_near(
     if plain.p_value >= question.significance || !analysis.heads_the_bad_way(question) {
         return Ok(analysis);
     }
-    // Significant before the correction: the slope, then the correction from its residuals.
     let slope = sen_slope_near(x, y, &mut hints.slope)?;
-    let scale = overflow_guard(y) * overflow_guard(x).min(1.0);
-    let residuals: Vec<f64> = x
-        .iter()
-        .zip(y)
-        .map(|(x, y)| y * scale - slope * scale * x)
-        .collect();
-    let inflation = kendall::hamed_rao_inflation(&residuals, question.significance);
-    analysis.test = plain.inflated(inflation);
     analysis.line = Some(FittedLine {
         slope,
         intercept: conover_intercept(x, y, slope),
         interval: None,
     });
-    if question.interval
-        && analysis.is_bad(question)
-        && let Some(line) = analysis.line.as_mut()
-    {
-        line.interval = Some(sen_interval(x, y, question.confidence)?);
-    }
     Ok(analysis)
 }
 
@@ -474,21 +496,57 @@ impl Halves {
 /// persists across the span rather than being one step (DESIGN: "a trend must persist
 /// across the window").
 pub fn halves(x: &[f64], y: &[f64]) -> Result<Halves, AnalysisError> {
-    halves_near(x, y, &mut [None, None])
+    let middle = x.len() / 2;
+    Ok(Halves {
+        first: sen_slope(&x[..middle], &y[..middle])?,
+        second: sen_slope(&x[middle..], &y[middle..])?,
+    })
 }
 
-/// [`halves`], starting each half's search where `hints` say and updating them.
-pub fn halves_near(
-    x: &[f64],
-    y: &[f64],
-    hints: &mut [Option<Bracket>; 2],
-) -> Result<Halves, AnalysisError> {
+/// Whether the halves of the points persist in the way of `slope`, as
+/// [`Halves::persist`] says of [`halves`] (false when a half cannot be fitted), decided by
+/// counting each half's slopes beyond the share of `slope` it needs, which is several times
+/// cheaper than fitting the halves; the second half is looked at only when the first
+/// persists.
+pub fn halves_persist(x: &[f64], y: &[f64], slope: f64) -> bool {
+    if slope == 0.0 || x.len() != y.len() {
+        return false;
+    }
+    let bound = PERSISTENCE_SHARE * slope;
+    let persists = |x: &[f64], y: &[f64]| {
+        if slope < 0.0 {
+            sen_slope_at_most(x, y, bound)
+        } else {
+            // A half at least `bound` is its mirror image at most `−bound`.
+            let mirrored: Vec<f64> = y.iter().map(|v| -v).collect();
+            sen_slope_at_most(x, &mirrored, -bound)
+        }
+    };
     let middle = x.len() / 2;
-    let [first, second] = hints;
-    Ok(Halves {
-        first: sen_slope_near(&x[..middle], &y[..middle], first)?,
-        second: sen_slope_near(&x[middle..], &y[middle..], second)?,
-    })
+    persists(&x[..middle], &y[..middle]).unwrap_or(false)
+        && persists(&x[middle..], &y[middle..]).unwrap_or(false)
+}
+
+/// Whether the Theil–Sen slope (the median slope, as [`sen_slope`] finds it) is at most `t`.
+/// Counting the slopes `≤ t` decides it in O(n log n) unless the middle two slopes lie on
+/// either side of `t`; then the median is selected.
+pub fn sen_slope_at_most(x: &[f64], y: &[f64], t: f64) -> Result<bool, AnalysisError> {
+    let points = Points::new(x, y)?;
+    let (lower, upper) = median_ranks(points.slope_count());
+    let scaled = t / points.unscale;
+    if points.increasing
+        && scaled * points.unscale == t
+        && let Some(count) = slopes::count_at_most(&points.x, &points.y, scaled)
+    {
+        if count > upper {
+            return Ok(true);
+        }
+        if count <= lower {
+            return Ok(false);
+        }
+    }
+    let found = points.select(&[lower, upper]);
+    Ok((found[0] + found[1]) / 2.0 <= t)
 }
 
 /// When the line `intercept + slope·x` reaches `level`, as an `x` value; `None` when it
@@ -719,6 +777,51 @@ mod tests {
         let fall: Vec<f64> = x.iter().map(|&i| 100.0 - i + wiggle(i)).collect();
         let slope = sen_slope(&x, &fall).unwrap();
         assert!(halves(&x, &fall).unwrap().persist(slope));
+    }
+
+    /// Deciding by counting agrees with fitting: at the median itself and one ulp either
+    /// side, for series with many equal slopes (the middle pair often straddles nothing),
+    /// rising and falling, and with huge values.
+    #[test]
+    fn counting_decides_as_the_fitted_slope_does() {
+        let mut state = 17_u64;
+        let mut next = |levels: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) % levels) as f64
+        };
+        let mut decided = 0;
+        for (n, levels, fall, scale) in [
+            (96, 1_000, 2.0, 1.0),
+            (97, 5, 0.1, 1.0),
+            (144, 3, 0.0, 1.0),
+            (288, 1_000_000, -3.0, 1.0),
+            (60, 50, 1.0, 1e300),
+        ] {
+            let x: Vec<f64> = (0..n).map(|i| 300.0 * f64::from(i) - 86_400.0).collect();
+            let y: Vec<f64> = (0..n)
+                .map(|i| scale * (next(levels) - fall * f64::from(i)))
+                .collect();
+            let slope = sen_slope(&x, &y).unwrap();
+            for t in [slope, slope.next_down(), slope.next_up(), 0.0, slope * 0.5] {
+                assert_eq!(
+                    sen_slope_at_most(&x, &y, t).unwrap(),
+                    slope <= t,
+                    "n {n}, levels {levels}, t {t}, slope {slope}"
+                );
+                decided += 1;
+            }
+            for overall in [slope, -slope, 4.0 * slope, slope / 8.0] {
+                let fitted = halves(&x, &y).is_ok_and(|h| h.persist(overall));
+                assert_eq!(halves_persist(&x, &y, overall), fitted, "n {n}: {overall}");
+            }
+        }
+        assert_eq!(decided, 25);
+        assert!(
+            !halves_persist(&[0.0, 1.0], &[1.0, 0.0], -1.0),
+            "halves too short"
+        );
     }
 
     #[test]

@@ -18,8 +18,8 @@ use crate::rules::{Condition, Metric, Rule, Unit};
 enum Detail {
     /// Every number a message shows.
     Full,
-    /// What decides the status; numbers that only explain it (a trend's slope interval,
-    /// hence its forecast's range) may be left out.
+    /// The status alone; numbers that only explain it may be left out, and a trend's
+    /// checks run cheapest first.
     Status,
 }
 
@@ -41,7 +41,13 @@ fn judge_in(rule: &Rule, series: &Series, detail: Detail, hints: &mut TrendHints
     let mut verdict = match &rule.condition {
         Condition::Threshold(spec) => threshold::judge_threshold(spec, series, window, unit),
         Condition::Change(spec) => change::judge_change(spec, rule, series, window),
-        Condition::Trend(spec) => trend::judge_trend(spec, rule, series, unit, detail, hints),
+        Condition::Trend(spec) => match detail {
+            Detail::Full => trend::judge_trend(spec, rule, series, unit),
+            Detail::Status => Verdict::new(
+                trend::trend_status(spec, rule, series, unit, hints),
+                String::new(),
+            ),
+        },
         Condition::Absent => absent::judge_absent(rule, series, window),
     };
     let span = match rule.condition {
@@ -115,12 +121,13 @@ mod status_tests {
     use crate::analysis::Status;
     use crate::analysis::trend::TrendHints;
 
-    /// 96 hourly buckets: a slope per hour, a daily swing, noise, and a step halfway.
-    fn shaped(slope: f64, swing: f64, noise: f64, step: f64) -> Vec<Option<f64>> {
+    /// 96 hourly buckets: a slope per hour, a swing over `period` hours, noise, and a step
+    /// halfway.
+    fn shaped(slope: f64, (swing, period): (f64, f64), noise: f64, step: f64) -> Vec<Option<f64>> {
         (0..96)
             .map(|i| {
                 let hour = f64::from(i);
-                let cycle = swing * (std::f64::consts::TAU * hour / 24.0).sin();
+                let cycle = swing * (std::f64::consts::TAU * hour / period).sin();
                 let jitter = noise * (((i * 7919) % 23) as f64 / 11.0 - 1.0);
                 let shift = if i < 48 { 0.0 } else { step };
                 Some(5_000.0 + slope * hour + cycle + jitter + shift)
@@ -137,6 +144,7 @@ mod status_tests {
             "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: down, forecast: { reaches: 0, within: 60h } } }\n",
             "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: down, forecast: { reaches: 4000, within: 5d } } }\n",
             "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: up, min_rate: 100/day } }\n",
+            "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: down } }\n",
             "metric: avg(x)\nbucket: 1h\nlookback: 4d\ncondition: { trend: { direction: down, season: 1d, forecast: { reaches: 0, within: 10d } } }\n",
             "metric: avg(x)\nbucket: 1h\nwindow: 6h\ncondition: { threshold: { below: 4900 } }\n",
             "metric: avg(x)\nbucket: 1h\nwindow: 6h\nlookback: 4d\ncondition: { change: { compare_to: previous, increase: 2% } }\n",
@@ -147,10 +155,18 @@ mod status_tests {
         let mut hints = TrendHints::default();
         for body in rules {
             let rule = rule(body);
-            for slope in [-40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0] {
-                for (swing, noise, step) in
-                    [(0.0, 0.0, 0.0), (300.0, 50.0, 0.0), (0.0, 400.0, -900.0)]
-                {
+            for slope in [-40.0, -5.0, -2.0, -0.5, 0.0, 0.5, 5.0, 40.0] {
+                // Straight, cyclic (autocorrelated: at -2/h over a two-day swing, only the
+                // correction keeps it from firing), stepped (a level shift: persistence
+                // decides), and both.
+                for (swing, noise, step) in [
+                    ((0.0, 24.0), 0.0, 0.0),
+                    ((300.0, 24.0), 50.0, 0.0),
+                    ((0.0, 24.0), 400.0, -900.0),
+                    ((2_000.0, 48.0), 20.0, 0.0),
+                    ((600.0, 24.0), 20.0, 0.0),
+                    ((300.0, 24.0), 50.0, -900.0),
+                ] {
                     let values = shaped(slope, swing, noise, step);
                     let series = series(HOUR, values, vec![1; 96]);
                     let full = judge(&rule, &series);

@@ -6,9 +6,9 @@ use crate::analysis::trend::{self, FittedLine, TrendAnalysis, TrendHints, TrendQ
 use crate::analysis::{MIN_POINTS, Status, Verdict};
 use crate::humanize;
 use crate::query::Series;
-use crate::rules::{MIN_TREND_POINTS, Rule, Trend, TrendDirection, Unit};
+use crate::rules::{self, MIN_TREND_POINTS, Rule, Trend, TrendDirection, Unit};
 
-use super::{Detail, format_value};
+use super::format_value;
 
 /// Confidence of the slope interval a forecast's range is drawn from.
 const SLOPE_CONFIDENCE: f64 = 0.95;
@@ -46,32 +46,14 @@ fn points(series: &Series, season_ms: Option<u64>) -> Points {
     points
 }
 
-pub(super) fn judge_trend(
-    spec: &Trend,
-    rule: &Rule,
-    series: &Series,
-    unit: Unit,
-    detail: Detail,
-    hints: &mut TrendHints,
-) -> Verdict {
+pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit) -> Verdict {
     let points = points(series, spec.season.map(|s| s.as_millis()));
-    if points.values.len() < MIN_POINTS.max(MIN_TREND_POINTS as usize) {
-        return Verdict::new(
-            Status::NoData,
-            format!(
-                "{} buckets with data; too few for a trend",
-                points.values.len()
-            ),
-        );
+    if let Some(too_few) = too_few(&points) {
+        return too_few;
     }
-    let question = TrendQuestion {
-        rising_is_bad: Some(spec.direction == TrendDirection::Up),
-        significance: spec.significance,
-        confidence: SLOPE_CONFIDENCE,
-        interval: detail == Detail::Full,
-    };
+    let question = question(spec, true);
     let analysis = match spec.season {
-        None => trend::analyze_near(&points.times, &points.values, &question, hints),
+        None => trend::analyze(&points.times, &points.values, &question),
         Some(_) => {
             trend::analyze_seasonal(&points.times, &points.values, &points.phases, &question)
         }
@@ -86,38 +68,23 @@ pub(super) fn judge_trend(
     verdict.value = points.values.last().copied();
     verdict.p_value = Some(analysis.test.p_value);
     verdict.slope_per_second = analysis.line.map(|line| line.slope);
-    let explain = detail == Detail::Full;
-    let latest = verdict.value;
-    let words = || Words::new(spec, rule, &analysis, latest, unit);
+    let words = Words::new(spec, rule, &analysis, verdict.value, unit);
     let line = match analysis.line {
         Some(line) if analysis.is_bad(&question) => line,
         _ => {
-            if explain {
-                verdict.explanation = words().not_bad(spec, &analysis);
-            }
+            verdict.explanation = words.not_bad(spec, &analysis);
             return verdict;
         }
     };
     verdict.slope_interval = line.interval;
-    let fast_enough = spec
-        .min_rate
-        .is_none_or(|rate| line.slope.abs() >= rate.per_second());
-    let ahead = spec
-        .forecast
-        .filter(|_| fast_enough)
-        .map(|target| (target, forecast(spec, &line, &points, target.reaches.value)));
-    let forecast_within = ahead.is_none_or(|(target, forecast)| {
-        forecast.is_some_and(|f| f.at.max(0.0) <= target.within.as_secs_f64())
-    });
+    let fast_enough = fast_enough(spec, &line);
+    let ahead = ahead(spec, &line, &points, fast_enough);
+    let forecast_within = within(ahead);
     // A seasonal fit compares days with each other already; otherwise the fall must hold
-    // in both halves of the lookback, so one step is not taken for a trend. That takes two
-    // more fits, so it is worked out only when it decides something: for the status when
-    // everything else fires, for the explanation (which names it) when the rate is enough.
+    // in both halves of the lookback, so one step is not taken for a trend.
     let persists = fast_enough
-        && (explain || forecast_within)
         && (spec.season.is_some()
-            || trend::halves_near(&points.times, &points.values, &mut hints.halves)
-                .is_ok_and(|h| h.persist(line.slope)));
+            || trend::halves(&points.times, &points.values).is_ok_and(|h| h.persist(line.slope)));
     if persists && forecast_within {
         verdict.status = Status::Breached;
     }
@@ -128,41 +95,126 @@ pub(super) fn judge_trend(
             forecast.latest.map(|l| l.max(0.0)),
         ));
     }
-    if explain {
-        let words = words();
-        verdict.explanation = if !fast_enough {
-            words.too_slow(spec, unit)
-        } else if !persists {
-            format!(
-                "{} overall but not in both halves of the {}: a level shift, not a trend; {}",
-                words.head, rule.lookback, words.now
-            )
-        } else if let Some((target, ahead)) = ahead {
-            let bound = format_value(target.reaches.value, unit);
-            match ahead {
-                Some(forecast) => {
-                    let seconds = forecast.at.max(0.0);
-                    let range = range_text(forecast.earliest.max(0.0), forecast.latest);
-                    let eta = humanize::duration_secs(seconds);
-                    if verdict.status == Status::Breached {
-                        format!(
-                            "{}; {}, reaches {bound} in ~{eta}{range}",
-                            words.head, words.now
-                        )
-                    } else {
-                        format!(
-                            "{}; reaches {bound} in ~{eta}{range}, beyond {}",
-                            words.head, target.within
-                        )
-                    }
+    verdict.explanation = if !fast_enough {
+        words.too_slow(spec, unit)
+    } else if !persists {
+        format!(
+            "{} overall but not in both halves of the {}: a level shift, not a trend; {}",
+            words.head, rule.lookback, words.now
+        )
+    } else if let Some((target, ahead)) = ahead {
+        let bound = format_value(target.reaches.value, unit);
+        match ahead {
+            Some(forecast) => {
+                let seconds = forecast.at.max(0.0);
+                let range = range_text(forecast.earliest.max(0.0), forecast.latest);
+                let eta = humanize::duration_secs(seconds);
+                if verdict.status == Status::Breached {
+                    format!(
+                        "{}; {}, reaches {bound} in ~{eta}{range}",
+                        words.head, words.now
+                    )
+                } else {
+                    format!(
+                        "{}; reaches {bound} in ~{eta}{range}, beyond {}",
+                        words.head, target.within
+                    )
                 }
-                None => format!("{}; never reaches {bound}", words.head),
             }
-        } else {
-            format!("{}; {}", words.head, words.now)
-        };
-    }
+            None => format!("{}; never reaches {bound}", words.head),
+        }
+    } else {
+        format!("{}; {}", words.head, words.now)
+    };
     verdict
+}
+
+/// The status [`judge_trend`] gives, without the numbers that only explain it, its checks
+/// ordered cheapest first and each made only when those before pass: the test before
+/// the correction for autocorrelation (which can only make a trend less significant), the
+/// slope's direction, `min_rate`, the forecast, persistence (decided by counting slopes,
+/// not by fitting the halves), and last the correction, whose ranks of residuals cost most.
+/// A backtest asks this at every instant; `hints` carry where the slope was found at the
+/// previous one.
+pub(super) fn trend_status(
+    spec: &Trend,
+    rule: &Rule,
+    series: &Series,
+    unit: Unit,
+    hints: &mut TrendHints,
+) -> Status {
+    if spec.season.is_some() {
+        return judge_trend(spec, rule, series, unit).status;
+    }
+    let points = points(series, None);
+    if too_few(&points).is_some() {
+        return Status::NoData;
+    }
+    let question = question(spec, false);
+    let (x, y) = (&points.times, &points.values);
+    let screened = match trend::screen_near(x, y, &question, hints) {
+        Ok(screened) => screened,
+        Err(_) => return Status::NoData,
+    };
+    let Some(line) = screened.line.filter(|_| screened.is_bad(&question)) else {
+        return Status::Ok;
+    };
+    let fast_enough = fast_enough(spec, &line);
+    let breached = fast_enough
+        && within(ahead(spec, &line, &points, fast_enough))
+        && trend::halves_persist(x, y, line.slope)
+        && screened
+            .corrected(x, y, question.significance)
+            .is_bad(&question);
+    if breached {
+        Status::Breached
+    } else {
+        Status::Ok
+    }
+}
+
+fn too_few(points: &Points) -> Option<Verdict> {
+    let found = points.values.len();
+    (found < MIN_POINTS.max(MIN_TREND_POINTS as usize)).then(|| {
+        Verdict::new(
+            Status::NoData,
+            format!("{found} buckets with data; too few for a trend"),
+        )
+    })
+}
+
+fn question(spec: &Trend, interval: bool) -> TrendQuestion {
+    TrendQuestion {
+        rising_is_bad: Some(spec.direction == TrendDirection::Up),
+        significance: spec.significance,
+        confidence: SLOPE_CONFIDENCE,
+        interval,
+    }
+}
+
+fn fast_enough(spec: &Trend, line: &FittedLine) -> bool {
+    spec.min_rate
+        .is_none_or(|rate| line.slope.abs() >= rate.per_second())
+}
+
+/// The rule's forecast target with when the line reaches it, when the rule has one and
+/// the slope is fast enough to matter.
+fn ahead(
+    spec: &Trend,
+    line: &FittedLine,
+    points: &Points,
+    fast_enough: bool,
+) -> Option<(rules::Forecast, Option<trend::Forecast>)> {
+    spec.forecast
+        .filter(|_| fast_enough)
+        .map(|target| (target, forecast(spec, line, points, target.reaches.value)))
+}
+
+/// Whether the forecast (if the rule has one) is reached within its horizon.
+fn within(ahead: Option<(rules::Forecast, Option<trend::Forecast>)>) -> bool {
+    ahead.is_none_or(|(target, forecast)| {
+        forecast.is_some_and(|f| f.at.max(0.0) <= target.within.as_secs_f64())
+    })
 }
 
 /// When the fitted line (or, for a seasonal rule, the worst season) reaches `level`.
