@@ -9,8 +9,9 @@
 //! 2. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
 //!    so sorting the points by `z_lo` with a merge sort counts the slopes `≤ lo` (its
 //!    inversions) in O(n log n);
-//! 3. merge-sorting that order by `z_hi` flips exactly the pairs whose slope lies in
-//!    `(lo, hi]`, so they are enumerated in O(n log n + their number);
+//! 3. sorting that order by `z_hi` flips exactly the pairs whose slope lies in `(lo, hi]`;
+//!    as few pairs flip, an insertion sort enumerates them in O(n + their number), and
+//!    their slopes are divided afterwards, in one pass that does not wait on the sort;
 //! 4. the wanted ranks are selected among those few candidates.
 //!
 //! A caller that judges the same series again a few points later (a backtest) may pass
@@ -178,23 +179,17 @@ fn select_in(
     // exact: counted below `lo − δ`, and the slopes within `δ` of either end enumerated.
     let largest_t = lo.unwrap_or(0.0).abs().max(hi.unwrap_or(0.0).abs());
     let band = rounding_band(x, y, largest_t)?;
+    let (counted, enumerated) =
+        pairs_between(x, y, lo.map(|lo| lo - band), hi.map(|hi| hi + band), budget)?;
     let mut near_lo = 0;
-    let mut candidates = Vec::new();
-    let counted = pairs_between(
-        x,
-        y,
-        lo.map(|lo| lo - band),
-        hi.map(|hi| hi + band),
-        budget,
-        &mut |slope| {
-            let value = slope.value();
-            if lo.is_some_and(|lo| value <= lo) {
-                near_lo += 1;
-            } else if hi.is_none_or(|hi| value <= hi) {
-                candidates.push(slope);
-            }
-        },
-    )?;
+    let mut candidates = Vec::with_capacity(enumerated.len());
+    for value in enumerated {
+        if lo.is_some_and(|lo| value <= lo) {
+            near_lo += 1;
+        } else if hi.is_none_or(|hi| value <= hi) {
+            candidates.push(Ordered::of(value));
+        }
+    }
     let below = counted + near_lo;
     let ceiling = below + candidates.len();
     if lowest < below || highest >= ceiling {
@@ -209,20 +204,18 @@ fn select_in(
     Some(Selected { values, next })
 }
 
-/// Counts the slopes `≤ lo` (all when `lo` is `None`: −∞) and passes every slope in
-/// `(lo, hi]` (`None`: +∞) to `found`.
-/// O(n log n + their number). `None` when more than `budget` lie in the bracket, a key is
-/// not finite, or rounding in `y − t·x` disagrees with the order (then count nothing).
-/// A pair is classified by `y − t·x`, not by its divided slope: the two can disagree for
-/// a slope within rounding of `lo` or `hi`.
+/// How many slopes are `≤ lo` (none when `lo` is `None`: −∞), and the divided slopes of
+/// the pairs in `(lo, hi]` (`None`: +∞), in O(n log n + their number). `None` when more
+/// than `budget` lie in the bracket, a key is not finite, or the order contradicts itself.
+/// A pair is classified by the order of `y − t·x`, not by its divided slope: the two can
+/// disagree for a slope within rounding of `lo` or `hi`.
 fn pairs_between(
     x: &[f64],
     y: &[f64],
     lo: Option<f64>,
     hi: Option<f64>,
     budget: usize,
-    found: &mut impl FnMut(Ordered),
-) -> Option<usize> {
+) -> Option<(usize, Vec<f64>)> {
     let n = x.len();
     // Order by z_lo (index order when lo is −∞), counting the slopes ≤ lo.
     let (mut order, below) = match lo {
@@ -245,7 +238,16 @@ fn pairs_between(
             return None;
         }
     }
-    flips_between(&mut order, x, y, budget, found).then_some(below)
+    let pairs = flips_between(&mut order, budget)?;
+    // Divided apart from the merge, so the divisions do not wait on each other.
+    let slopes = pairs
+        .iter()
+        .map(|&(before, after)| {
+            let (before, after) = (before as usize, after as usize);
+            (y[after] - y[before]) / (x[after] - x[before])
+        })
+        .collect();
+    Some((below, slopes))
 }
 
 /// How many slopes are `≤ t`, each slope taken as its division `(y_j − y_i)/(x_j − x_i)`
@@ -258,16 +260,8 @@ fn pairs_between(
 /// enumerated and compared by their divided values; `δ` is [`rounding_band`].
 pub(super) fn count_at_most(x: &[f64], y: &[f64], t: f64) -> Option<usize> {
     let band = rounding_band(x, y, t.abs())?;
-    let mut near = 0;
-    let below = pairs_between(
-        x,
-        y,
-        Some(t - band),
-        Some(t + band),
-        usize::MAX,
-        &mut |slope| near += usize::from(slope.value() <= t),
-    )?;
-    Some(below + near)
+    let (below, near) = pairs_between(x, y, Some(t - band), Some(t + band), usize::MAX)?;
+    Some(below + near.iter().filter(|&&slope| slope <= t).count())
 }
 
 /// A slope distance beyond which classifying a pair by the order of `y − t·x` (for `|t|`
@@ -367,35 +361,31 @@ fn goes_before(a: &Keyed, b: &Keyed) -> bool {
 }
 
 /// Merge-sorts `order` (sorted by the lower key, keyed by the upper one) by its keys,
-/// passing `found` the slope of every pair whose order flips on the way (exactly the pairs
-/// with a slope in `(lo, hi]`). `false` when more than `budget`
-/// pairs flip or a pair flips back into index order (rounding disagreeing with the
-/// division), so the caller can fall back.
-fn flips_between(
-    order: &mut [Keyed],
-    x: &[f64],
-    y: &[f64],
-    budget: usize,
-    found: &mut impl FnMut(Ordered),
-) -> bool {
-    let mut reported = 0;
-    merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
-        reported += passed.len();
-        if reported > budget {
-            return false;
-        }
-        let after = item.index as usize;
-        for other in passed {
-            let before = other.index as usize;
+/// returning every pair whose order flips on the way (exactly the pairs with a slope in
+/// `(lo, hi]`) as `(earlier, later)` point indices. `None` when more than `budget` pairs
+/// flip or a pair flips back into index order (rounding disagreeing with the division),
+/// so the caller can fall back.
+fn flips_between(order: &mut [Keyed], budget: usize) -> Option<Vec<(u32, u32)>> {
+    let mut pairs = Vec::new();
+    // An insertion sort: O(n + flips), and a narrow bracket flips few pairs, each point
+    // moving only a few places.
+    for i in 1..order.len() {
+        let item = order[i];
+        let mut j = i;
+        while j > 0 && goes_before(&item, &order[j - 1]) {
+            let other = order[j - 1];
             // Out of index order under the lower key and back in order under the upper
             // one: impossible in exact arithmetic.
-            if before > after {
-                return false;
+            if other.index > item.index || pairs.len() >= budget {
+                return None;
             }
-            found(Ordered::of((y[after] - y[before]) / (x[after] - x[before])));
+            pairs.push((other.index, item.index));
+            order[j] = other;
+            j -= 1;
         }
-        true
-    })
+        order[j] = item;
+    }
+    Some(pairs)
 }
 
 #[cfg(test)]
