@@ -37,7 +37,7 @@ pub struct MannKendall {
 }
 
 impl MannKendall {
-    fn new(s: i64, variance: f64, variance_inflation: f64) -> Self {
+    pub(super) fn new(s: i64, variance: f64, variance_inflation: f64) -> Self {
         let corrected = variance * variance_inflation;
         let z = if corrected > 0.0 {
             (s - s.signum()) as f64 / corrected.sqrt()

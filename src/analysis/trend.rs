@@ -16,6 +16,7 @@
 //!   day-over-day change and nothing of the cycle.
 
 use super::kendall::{self, MannKendall};
+pub use super::sliding::SlidingScore;
 use super::slopes;
 pub use super::slopes::Bracket;
 use super::window::median_in_place;
@@ -84,13 +85,16 @@ pub fn sen_slope_near(
     Ok((found[0] + found[1]) / 2.0)
 }
 
-/// Where a series' slopes were found at the previous step, for a caller that judges the
-/// same series again a few buckets later (a backtest): each search starts there. Answers
-/// never depend on the hints, only how fast they come.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// What is carried from one call to the next for a caller that judges the same series
+/// again a few buckets later (a backtest): the test's score, updated from the points that
+/// changed, and where the slope was found, to search there first. Answers never depend on
+/// the hints, only how fast they come.
+#[derive(Debug, Clone, Default)]
 pub struct TrendHints {
     /// The median slope of the whole series.
     pub slope: Option<Bracket>,
+    /// The Mann–Kendall score of the whole series.
+    pub score: SlidingScore,
 }
 
 /// The 0-based ranks of the median: one rank twice for an odd count, the middle pair else.
@@ -308,6 +312,53 @@ pub struct FittedLine {
 }
 
 impl TrendAnalysis {
+    /// The Mann–Kendall test of `y` (in time order), not corrected for autocorrelation,
+    /// and no line yet.
+    pub fn tested(y: &[f64]) -> Result<TrendAnalysis, AnalysisError> {
+        Ok(TrendAnalysis {
+            test: kendall::mann_kendall(y)?,
+            line: None,
+        })
+    }
+
+    /// [`Self::tested`] for a window sliding along a series, its score updated in `hints`
+    /// from the points that changed (`labels` name the points across calls).
+    pub fn tested_near(
+        y: &[f64],
+        labels: &[i64],
+        hints: &mut TrendHints,
+    ) -> Result<TrendAnalysis, AnalysisError> {
+        Ok(TrendAnalysis {
+            test: hints.score.test(labels, y)?,
+            line: None,
+        })
+    }
+
+    /// Whether the test finds a significant trend the bad way: only then can the series be
+    /// bad, so only then is a line worth fitting.
+    pub fn worth_a_line(&self, question: &TrendQuestion) -> bool {
+        self.test.p_value < question.significance && self.heads_the_bad_way(question)
+    }
+
+    /// With the Theil–Sen line through `(x, y)` (without its interval), its slope searched
+    /// for first where `hints` say.
+    pub fn fitted_near(
+        self,
+        x: &[f64],
+        y: &[f64],
+        hints: &mut TrendHints,
+    ) -> Result<TrendAnalysis, AnalysisError> {
+        let slope = sen_slope_near(x, y, &mut hints.slope)?;
+        Ok(TrendAnalysis {
+            test: self.test,
+            line: Some(FittedLine {
+                slope,
+                intercept: conover_intercept(x, y, slope),
+                interval: None,
+            }),
+        })
+    }
+
     /// Significant at the question's level, in the bad direction.
     pub fn is_bad(&self, question: &TrendQuestion) -> bool {
         let Some(line) = self.line else { return false };
@@ -352,57 +403,27 @@ impl TrendAnalysis {
 /// can only make it less significant) is the Theil–Sen slope computed and the Hamed–Rao
 /// correction applied to the residuals from it; Sen's interval only when the corrected
 /// test still finds a trend the bad way and the question wants it. On a fleet where most
-/// series are healthy, most series cost one merge sort.
+/// series are healthy, most series cost one merge sort. The stages are public
+/// ([`TrendAnalysis::tested`], [`TrendAnalysis::fitted_near`],
+/// [`TrendAnalysis::corrected`]) for a caller that orders its own checks between them.
 pub fn analyze(
     x: &[f64],
     y: &[f64],
     question: &TrendQuestion,
 ) -> Result<TrendAnalysis, AnalysisError> {
-    analyze_near(x, y, question, &mut TrendHints::default())
-}
-
-/// [`analyze`], starting the slope's search where `hints` say and updating them.
-pub fn analyze_near(
-    x: &[f64],
-    y: &[f64],
-    question: &TrendQuestion,
-    hints: &mut TrendHints,
-) -> Result<TrendAnalysis, AnalysisError> {
-    let mut analysis = screen_near(x, y, question, hints)?.corrected(x, y, question.significance);
+    let tested = TrendAnalysis::tested(y)?;
+    if !tested.worth_a_line(question) {
+        return Ok(tested);
+    }
+    let mut analysis = tested
+        .fitted_near(x, y, &mut TrendHints::default())?
+        .corrected(x, y, question.significance);
     if question.interval
         && analysis.is_bad(question)
         && let Some(line) = analysis.line.as_mut()
     {
         line.interval = Some(sen_interval(x, y, question.confidence)?);
     }
-    Ok(analysis)
-}
-
-/// The first, cheap stage of [`analyze_near`]: the Mann–Kendall test not yet corrected for
-/// autocorrelation, and the Theil–Sen line (without its interval) only when that test finds
-/// a significant trend the bad way. The correction can only make a trend less significant,
-/// so a series this stage finds not bad stays not bad; [`TrendAnalysis::corrected`] is
-/// the second stage.
-pub fn screen_near(
-    x: &[f64],
-    y: &[f64],
-    question: &TrendQuestion,
-    hints: &mut TrendHints,
-) -> Result<TrendAnalysis, AnalysisError> {
-    let plain = kendall::mann_kendall(y)?;
-    let mut analysis = TrendAnalysis {
-        test: plain,
-        line: None,
-    };
-    if plain.p_value >= question.significance || !analysis.heads_the_bad_way(question) {
-        return Ok(analysis);
-    }
-    let slope = sen_slope_near(x, y, &mut hints.slope)?;
-    analysis.line = Some(FittedLine {
-        slope,
-        intercept: conover_intercept(x, y, slope),
-        interval: None,
-    });
     Ok(analysis)
 }
 
@@ -505,26 +526,32 @@ pub fn halves(x: &[f64], y: &[f64]) -> Result<Halves, AnalysisError> {
 
 /// Whether the halves of the points persist in the way of `slope`, as
 /// [`Halves::persist`] says of [`halves`] (false when a half cannot be fitted), decided by
-/// counting each half's slopes beyond the share of `slope` it needs, which is several times
-/// cheaper than fitting the halves; the second half is looked at only when the first
-/// persists.
+/// counting each half's slopes against the share of `slope` it needs, which is several
+/// times cheaper than fitting the halves.
 pub fn halves_persist(x: &[f64], y: &[f64], slope: f64) -> bool {
-    if slope == 0.0 || x.len() != y.len() {
+    slope != 0.0 && halves_reach(x, y, PERSISTENCE_SHARE * slope, slope < 0.0)
+}
+
+/// Whether the Theil–Sen slopes of both halves of the points are at most `bound` (when
+/// `falling`) or at least `bound` (else); false when a half cannot be fitted or the lengths
+/// differ. Decided by counting ([`sen_slope_at_most`]); the second half is looked at only
+/// when the first gets there.
+pub fn halves_reach(x: &[f64], y: &[f64], bound: f64, falling: bool) -> bool {
+    if x.len() != y.len() {
         return false;
     }
-    let bound = PERSISTENCE_SHARE * slope;
-    let persists = |x: &[f64], y: &[f64]| {
-        if slope < 0.0 {
+    let reaches = |x: &[f64], y: &[f64]| {
+        if falling {
             sen_slope_at_most(x, y, bound)
         } else {
-            // A half at least `bound` is its mirror image at most `−bound`.
+            // A slope at least `bound` is its mirror image's at most `−bound`.
             let mirrored: Vec<f64> = y.iter().map(|v| -v).collect();
             sen_slope_at_most(x, &mirrored, -bound)
         }
     };
     let middle = x.len() / 2;
-    persists(&x[..middle], &y[..middle]).unwrap_or(false)
-        && persists(&x[middle..], &y[middle..]).unwrap_or(false)
+    reaches(&x[..middle], &y[..middle]).unwrap_or(false)
+        && reaches(&x[middle..], &y[middle..]).unwrap_or(false)
 }
 
 /// Whether the Theil–Sen slope (the median slope, as [`sen_slope`] finds it) is at most `t`.

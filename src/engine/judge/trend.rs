@@ -14,9 +14,11 @@ use super::format_value;
 const SLOPE_CONFIDENCE: f64 = 0.95;
 
 /// A series' present buckets: time in seconds relative to the end of the grid (bucket
-/// midpoints, so "now" is x = 0), value, and the bucket's phase within the season.
+/// midpoints, so "now" is x = 0), value, the bucket's start (which names it from one
+/// instant to the next) and its phase within the season.
 struct Points {
     times: Vec<f64>,
+    starts: Vec<i64>,
     values: Vec<f64>,
     phases: Vec<usize>,
 }
@@ -27,6 +29,7 @@ fn points(series: &Series, season_ms: Option<u64>) -> Points {
     let bucket_ms = grid.bucket_ms.max(1);
     let mut points = Points {
         times: Vec::with_capacity(series.values.len()),
+        starts: Vec::with_capacity(series.values.len()),
         values: Vec::with_capacity(series.values.len()),
         phases: Vec::new(),
     };
@@ -36,6 +39,7 @@ fn points(series: &Series, season_ms: Option<u64>) -> Points {
         points
             .times
             .push((start as f64 + half_bucket - grid.end_ms as f64) / 1_000.0);
+        points.starts.push(start);
         points.values.push(*value);
         if let Some(season_ms) = season_ms {
             let season_ms = i64::try_from(season_ms).unwrap_or(i64::MAX).max(1);
@@ -130,12 +134,12 @@ pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit
 }
 
 /// The status [`judge_trend`] gives, without the numbers that only explain it, its checks
-/// ordered cheapest first and each made only when those before pass: the test before
-/// the correction for autocorrelation (which can only make a trend less significant), the
-/// slope's direction, `min_rate`, the forecast, persistence (decided by counting slopes,
-/// not by fitting the halves), and last the correction, whose ranks of residuals cost most.
-/// A backtest asks this at every instant; `hints` carry where the slope was found at the
-/// previous one.
+/// ordered cheapest first and each made only when those before pass: the test before the
+/// correction for autocorrelation (which can only make a trend less significant), whether
+/// both halves head the bad way at all, the slope's direction, `min_rate`, the forecast,
+/// persistence (both decided by counting slopes, not by fitting the halves), and last the
+/// correction, whose ranks of residuals cost most. A backtest asks this at every instant;
+/// `hints` carry where the slope was found at the previous one.
 pub(super) fn trend_status(
     spec: &Trend,
     rule: &Rule,
@@ -152,18 +156,26 @@ pub(super) fn trend_status(
     }
     let question = question(spec, false);
     let (x, y) = (&points.times, &points.values);
-    let screened = match trend::screen_near(x, y, &question, hints) {
-        Ok(screened) => screened,
-        Err(_) => return Status::NoData,
+    let Ok(tested) = TrendAnalysis::tested_near(y, &points.starts, hints) else {
+        return Status::NoData;
     };
-    let Some(line) = screened.line.filter(|_| screened.is_bad(&question)) else {
+    // Persisting the bad way needs both halves to head that way at all: counting at zero
+    // rules out most series (a daily cycle's halves head opposite ways) before any fit.
+    let falling = spec.direction == TrendDirection::Down;
+    if !tested.worth_a_line(&question) || !trend::halves_reach(x, y, 0.0, falling) {
+        return Status::Ok;
+    }
+    let Ok(fitted) = tested.fitted_near(x, y, hints) else {
+        return Status::NoData;
+    };
+    let Some(line) = fitted.line.filter(|_| fitted.is_bad(&question)) else {
         return Status::Ok;
     };
     let fast_enough = fast_enough(spec, &line);
     let breached = fast_enough
         && within(ahead(spec, &line, &points, fast_enough))
         && trend::halves_persist(x, y, line.slope)
-        && screened
+        && fitted
             .corrected(x, y, question.significance)
             .is_bad(&question);
     if breached {
