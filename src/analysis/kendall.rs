@@ -64,15 +64,30 @@ impl MannKendall {
 pub fn mann_kendall(values: &[f64]) -> Result<MannKendall, AnalysisError> {
     super::check_finite(values)?;
     super::check_enough(values.len())?;
-    let (s, ties) = score(values);
-    Ok(MannKendall::new(s, variance(values.len(), ties), 1.0))
+    let score = score(values);
+    Ok(MannKendall::new(
+        score.s,
+        variance(values.len(), score.tie_term),
+        1.0,
+    ))
 }
 
-/// `S` and the tie term `Σ_g t_g(t_g−1)(2t_g+5)` of finite values in time order.
+/// What the test counts of a series' pairs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Score {
+    /// `S = Σ_{i<j} sign(y_j − y_i)`.
+    pub s: i64,
+    /// Pairs of equal values.
+    pub tied_pairs: u64,
+    /// `Σ_g t_g(t_g−1)(2t_g+5)` over groups of equal values (an integer).
+    pub tie_term: f64,
+}
+
+/// The [`Score`] of finite values in time order.
 ///
 /// `S = C − D` where `D` counts pairs `i < j` with `y_i > y_j` (strict inversions, found
 /// while merge-sorting) and `C = n(n−1)/2 − D − T`, `T` the tied pairs.
-pub(crate) fn score(values: &[f64]) -> (i64, f64) {
+pub(crate) fn score(values: &[f64]) -> Score {
     let mut sorted = values.to_vec();
     let mut inversions: u64 = 0;
     // Strictly smaller values overtake larger ones; ties keep their order (not inversions).
@@ -93,7 +108,11 @@ pub(crate) fn score(values: &[f64]) -> (i64, f64) {
     let n = values.len() as u64;
     let pairs = n * n.saturating_sub(1) / 2;
     let concordant = pairs - inversions - tied_pairs;
-    (concordant as i64 - inversions as i64, tie_term)
+    Score {
+        s: concordant as i64 - inversions as i64,
+        tied_pairs,
+        tie_term,
+    }
 }
 
 pub(crate) fn variance_term(count: f64) -> f64 {
@@ -229,7 +248,11 @@ pub fn seasonal_mann_kendall(seasons: &[Vec<f64>]) -> Result<MannKendall, Analys
         if season.len() < 2 {
             continue;
         }
-        let (season_s, ties) = score(season);
+        let Score {
+            s: season_s,
+            tie_term: ties,
+            ..
+        } = score(season);
         s += season_s;
         total_variance += variance(season.len(), ties);
         compared += season.len();
@@ -286,7 +309,13 @@ mod tests {
                     ((state >> 33) % 20) as f64 // many ties
                 })
                 .collect();
-            assert_eq!(score(&values).0, brute_force_s(&values), "n = {n}");
+            let score = score(&values);
+            assert_eq!(score.s, brute_force_s(&values), "n = {n}");
+            let tied = (0..n)
+                .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+                .filter(|&(i, j)| values[i] == values[j])
+                .count();
+            assert_eq!(score.tied_pairs, tied as u64, "n = {n}");
         }
     }
 

@@ -9,16 +9,15 @@
 //! exact integers (the tie term is an integer below 2⁵³ for any window that fits in
 //! memory), so the test is the same, bit for bit, as [`super::kendall::mann_kendall`].
 
-use super::kendall::{self, MannKendall};
+use super::kendall::{self, MannKendall, Score};
 use super::{AnalysisError, check_enough, check_finite};
 
-/// The window last tested, and its score.
+/// The window last scored, and its score.
 #[derive(Debug, Clone, Default)]
 pub struct SlidingScore {
     labels: Vec<i64>,
     values: Vec<f64>,
-    s: i64,
-    tie_term: f64,
+    score: Score,
 }
 
 impl SlidingScore {
@@ -28,6 +27,16 @@ impl SlidingScore {
     /// When the window is the last one slid forward, the score is updated; otherwise it is
     /// counted afresh.
     pub fn test(&mut self, labels: &[i64], values: &[f64]) -> Result<MannKendall, AnalysisError> {
+        let score = self.score(labels, values)?;
+        Ok(MannKendall::new(
+            score.s,
+            kendall::variance(values.len(), score.tie_term),
+            1.0,
+        ))
+    }
+
+    /// The test's counts of the pairs of `values`, as [`SlidingScore::test`] works them out.
+    pub fn score(&mut self, labels: &[i64], values: &[f64]) -> Result<Score, AnalysisError> {
         check_finite(values)?;
         check_enough(values.len())?;
         if labels.len() != values.len() {
@@ -36,25 +45,20 @@ impl SlidingScore {
                 y: values.len(),
             });
         }
-        let (s, tie_term) = self
+        let score = self
             .slide(labels, values)
             .unwrap_or_else(|| kendall::score(values));
         self.labels.clear();
         self.labels.extend_from_slice(labels);
         self.values.clear();
         self.values.extend_from_slice(values);
-        self.s = s;
-        self.tie_term = tie_term;
-        Ok(MannKendall::new(
-            s,
-            kendall::variance(values.len(), tie_term),
-            1.0,
-        ))
+        self.score = score;
+        Ok(score)
     }
 
     /// The score of the window `labels` from the last one's, when it is that window slid
     /// forward by fewer than half its points with the points it keeps unchanged.
-    fn slide(&self, labels: &[i64], values: &[f64]) -> Option<(i64, f64)> {
+    fn slide(&self, labels: &[i64], values: &[f64]) -> Option<Score> {
         let first = *labels.first()?;
         let gone = self.labels.partition_point(|&label| label < first);
         let kept = self.labels.len() - gone;
@@ -69,20 +73,22 @@ impl SlidingScore {
         if !unchanged {
             return None;
         }
-        let (mut s, mut tie_term) = (self.s, self.tie_term);
+        let mut score = self.score;
         for (r, &value) in self.values[..gone].iter().enumerate() {
             // The pairs (r, later) leave, and r's group of equal values shrinks by one.
             let against = Against::of(value, &self.values[r + 1..]);
-            s -= against.later_sign_sum();
-            tie_term -= grown_tie_term(against.equal);
+            score.s -= against.later_sign_sum();
+            score.tied_pairs = score.tied_pairs.checked_sub(against.equal)?;
+            score.tie_term -= grown_tie_term(against.equal);
         }
         for (a, &value) in values.iter().enumerate().skip(kept) {
             // The pairs (earlier, a) enter, and a's group of equal values grows by one.
             let against = Against::of(value, &values[..a]);
-            s += against.earlier_sign_sum();
-            tie_term += grown_tie_term(against.equal);
+            score.s += against.earlier_sign_sum();
+            score.tied_pairs += against.equal;
+            score.tie_term += grown_tie_term(against.equal);
         }
-        Some((s, tie_term))
+        Some(score)
     }
 }
 
@@ -168,6 +174,7 @@ mod tests {
                     kendall::mann_kendall(&values).unwrap(),
                     "levels {levels}, window ending at {end}"
                 );
+                assert_eq!(sliding.score, kendall::score(&values), "{levels}, {end}");
                 step += 1;
                 end += match step % 40 {
                     0 => 200,

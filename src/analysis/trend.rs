@@ -95,6 +95,8 @@ pub struct TrendHints {
     pub slope: Option<Bracket>,
     /// The Mann–Kendall score of the whole series.
     pub score: SlidingScore,
+    /// The Mann–Kendall scores of its first and second half ([`halves_head`]).
+    pub halves: [SlidingScore; 2],
 }
 
 /// The 0-based ranks of the median: one rank twice for an odd count, the middle pair else.
@@ -532,6 +534,41 @@ pub fn halves_persist(x: &[f64], y: &[f64], slope: f64) -> bool {
     slope != 0.0 && halves_reach(x, y, PERSISTENCE_SHARE * slope, slope < 0.0)
 }
 
+/// Whether the Theil–Sen slopes of both halves of the points may head the bad way at all
+/// (`≤ 0` when `falling`, `≥ 0` else): false only when a half's slope surely heads the
+/// other way, or a half is too short to fit. With `x` strictly increasing a pair's slope
+/// is `≤ 0` exactly when its values do not rise (rounding keeps a difference's sign), so
+/// of a half's `N` pairs, `(N + T − S)/2` have a slope `≤ 0` and `(N + T + S)/2` one
+/// `≥ 0` (`S` and the tied pairs `T` as the test counts them, kept up to date in `hints`
+/// as the window slides). When that count does not reach the lower middle rank, the
+/// median is beyond zero. `labels` name the points across calls.
+pub fn halves_head(
+    x: &[f64],
+    y: &[f64],
+    labels: &[i64],
+    falling: bool,
+    hints: &mut [SlidingScore; 2],
+) -> bool {
+    if x.len() != y.len() || labels.len() != y.len() || !x.windows(2).all(|w| w[0] < w[1]) {
+        return true;
+    }
+    let middle = x.len() / 2;
+    let [first, second] = hints;
+    let heads = |state: &mut SlidingScore, range: std::ops::Range<usize>| {
+        let Ok(score) = state.score(&labels[range.clone()], &y[range.clone()]) else {
+            return false;
+        };
+        let n = range.len() as u64;
+        let pairs = n * (n - 1) / 2;
+        let signed = if falling { -score.s } else { score.s };
+        // Twice the count of slopes heading the bad way (or flat).
+        let doubled = pairs as i64 + score.tied_pairs as i64 + signed;
+        let (lower, _) = median_ranks(pairs as usize);
+        doubled > 2 * lower as i64
+    };
+    heads(first, 0..middle) && heads(second, middle..x.len())
+}
+
 /// Whether the Theil–Sen slopes of both halves of the points are at most `bound` (when
 /// `falling`) or at least `bound` (else); false when a half cannot be fitted or the lengths
 /// differ. Decided by counting ([`sen_slope_at_most`]); the second half is looked at only
@@ -849,6 +886,51 @@ mod tests {
             !halves_persist(&[0.0, 1.0], &[1.0, 0.0], -1.0),
             "halves too short"
         );
+    }
+
+    /// The halves' scores rule a series out only when a fitted half heads the other way,
+    /// as the window slides (scores updated) and for series with many ties; and they rule
+    /// out a day whose halves are a cycle's fall and rise.
+    #[test]
+    fn halves_head_rules_out_only_what_fitting_would() {
+        let mut state = 5_u64;
+        let series: Vec<f64> = (0..900)
+            .map(|i| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let cycle = 40.0 * (std::f64::consts::TAU * f64::from(i) / 300.0).sin();
+                (cycle + ((state >> 33) % 30) as f64).round()
+            })
+            .collect();
+        for falling in [true, false] {
+            let mut hints = [SlidingScore::default(), SlidingScore::default()];
+            let mut ruled_out = 0;
+            for end in (96..=series.len()).step_by(3) {
+                let y = &series[end - 96..end];
+                let labels: Vec<i64> = (end as i64 - 96..end as i64).collect();
+                let x: Vec<f64> = labels.iter().map(|&l| 300.0 * l as f64).collect();
+                let split = halves(&x, y).unwrap();
+                let heads = |half: f64| if falling { half <= 0.0 } else { half >= 0.0 };
+                if !halves_head(&x, y, &labels, falling, &mut hints) {
+                    ruled_out += 1;
+                    assert!(
+                        !(heads(split.first) && heads(split.second)),
+                        "{end}: {split:?}"
+                    );
+                }
+            }
+            assert!(ruled_out > 50, "ruled out {ruled_out} windows");
+        }
+        let x: Vec<f64> = (0..96).map(f64::from).collect();
+        let day: Vec<f64> = x
+            .iter()
+            .map(|h| (h * std::f64::consts::TAU / 96.0).cos())
+            .collect();
+        let mut hints = [SlidingScore::default(), SlidingScore::default()];
+        let labels: Vec<i64> = (0..96).collect();
+        assert!(!halves_head(&x, &day, &labels, true, &mut hints));
+        assert!(!halves_head(&x, &day, &labels, false, &mut hints));
     }
 
     #[test]

@@ -159,10 +159,12 @@ pub(super) fn trend_status(
     let Ok(tested) = TrendAnalysis::tested_near(y, &points.starts, hints) else {
         return Status::NoData;
     };
-    // Persisting the bad way needs both halves to head that way at all: counting at zero
-    // rules out most series (a daily cycle's halves head opposite ways) before any fit.
+    // Persisting the bad way needs both halves to head that way at all: their scores
+    // rule out most series (a daily cycle's halves head opposite ways) before any fit.
     let falling = spec.direction == TrendDirection::Down;
-    if !tested.worth_a_line(&question) || !trend::halves_reach(x, y, 0.0, falling) {
+    if !tested.worth_a_line(&question)
+        || !trend::halves_head(x, y, &points.starts, falling, &mut hints.halves)
+    {
         return Status::Ok;
     }
     let Ok(fitted) = tested.fitted_near(x, y, hints) else {
