@@ -41,7 +41,8 @@ impl Source for EmbeddedStore {
     /// than it converts to a `Value`, and the reader scans bytes faster than it walks one.
     async fn search(&self, index: &str, body: &Value) -> Result<Answer, SourceError> {
         let reply = self.search_reply(index, body)?;
-        serde_json::to_vec(&reply)
+        reply
+            .to_json()
             .map(Answer::Bytes)
             .map_err(|error| SourceError::from(StoreError::Engine(error.to_string())))
     }
