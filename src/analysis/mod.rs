@@ -6,6 +6,7 @@ pub mod change;
 pub mod kendall;
 mod merge;
 pub mod normal;
+pub mod persistence;
 mod sliding;
 mod slopes;
 pub mod trend;

@@ -2,6 +2,7 @@
 //! correction and Theil–Sen, or their seasonal variants), gated by direction,
 //! significance, `min_rate` and the forecast horizon, and explained in the rule's units.
 
+use crate::analysis::persistence;
 use crate::analysis::trend::{self, FittedLine, TrendAnalysis, TrendHints, TrendQuestion};
 use crate::analysis::{MIN_POINTS, Status, Verdict};
 use crate::humanize;
@@ -88,7 +89,8 @@ pub(super) fn judge_trend(spec: &Trend, rule: &Rule, series: &Series, unit: Unit
     // in both halves of the lookback, so one step is not taken for a trend.
     let persists = fast_enough
         && (spec.season.is_some()
-            || trend::halves(&points.times, &points.values).is_ok_and(|h| h.persist(line.slope)));
+            || persistence::halves(&points.times, &points.values)
+                .is_ok_and(|h| h.persist(line.slope)));
     if persists && forecast_within {
         verdict.status = Status::Breached;
     }
@@ -163,7 +165,7 @@ pub(super) fn trend_status(
     // rule out most series (a daily cycle's halves head opposite ways) before any fit.
     let falling = spec.direction == TrendDirection::Down;
     if !tested.worth_a_line(&question)
-        || !trend::halves_head(x, y, &points.starts, falling, &mut hints.halves)
+        || !persistence::halves_head(x, y, &points.starts, falling, &mut hints.halves)
     {
         return Status::Ok;
     }
@@ -176,7 +178,7 @@ pub(super) fn trend_status(
     let fast_enough = fast_enough(spec, &line);
     let breached = fast_enough
         && within(ahead(spec, &line, &points, fast_enough))
-        && trend::halves_persist(x, y, line.slope)
+        && persistence::halves_persist(x, y, line.slope)
         && fitted
             .corrected(x, y, question.significance)
             .is_bad(&question);
