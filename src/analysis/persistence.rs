@@ -87,7 +87,7 @@ pub fn halves_head(
 /// `falling`) or at least `bound` (else); false when a half cannot be fitted or the lengths
 /// differ. Decided by counting ([`sen_slope_at_most`]); the second half is looked at only
 /// when the first gets there.
-pub fn halves_reach(x: &[f64], y: &[f64], bound: f64, falling: bool) -> bool {
+fn halves_reach(x: &[f64], y: &[f64], bound: f64, falling: bool) -> bool {
     if x.len() != y.len() {
         return false;
     }

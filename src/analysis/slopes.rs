@@ -9,9 +9,9 @@
 //! 2. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
 //!    so sorting the points by `z_lo` with a merge sort counts the slopes `≤ lo` (its
 //!    inversions) in O(n log n);
-//! 3. sorting that order by `z_hi` flips exactly the pairs whose slope lies in `(lo, hi]`;
-//!    as few pairs flip, an insertion sort enumerates them in O(n + their number), and
-//!    their slopes are divided afterwards, in one pass that does not wait on the sort;
+//! 3. merge-sorting that order by `z_hi` flips exactly the pairs whose slope lies in
+//!    `(lo, hi]`, so they are enumerated in O(n log n + their number); their slopes are
+//!    divided afterwards, in one pass that does not wait on the sort;
 //! 4. the wanted ranks are selected among those few candidates.
 //!
 //! A caller that judges the same series again a few points later (a backtest) may pass
@@ -360,32 +360,27 @@ fn goes_before(a: &Keyed, b: &Keyed) -> bool {
     a.key < b.key || (a.key == b.key && a.index > b.index)
 }
 
-/// Merge-sorts `order` (sorted by the lower key, keyed by the upper one) by its keys,
-/// returning every pair whose order flips on the way (exactly the pairs with a slope in
-/// `(lo, hi]`) as `(earlier, later)` point indices. `None` when more than `budget` pairs
-/// flip or a pair flips back into index order (rounding disagreeing with the division),
-/// so the caller can fall back.
+/// Sorts `order` (sorted by the lower key, keyed by the upper one) by its keys, returning
+/// every pair whose order flips on the way (exactly the pairs with a slope in `(lo, hi]`)
+/// as `(earlier, later)` point indices. `None` when more than `budget` pairs flip or a
+/// pair flips back into index order (rounding disagreeing with the division), so the
+/// caller can fall back.
 fn flips_between(order: &mut [Keyed], budget: usize) -> Option<Vec<(u32, u32)>> {
     let mut pairs = Vec::new();
-    // An insertion sort: O(n + flips), and a narrow bracket flips few pairs, each point
-    // moving only a few places.
-    for i in 1..order.len() {
-        let item = order[i];
-        let mut j = i;
-        while j > 0 && goes_before(&item, &order[j - 1]) {
-            let other = order[j - 1];
-            // Out of index order under the lower key and back in order under the upper
-            // one: impossible in exact arithmetic.
-            if other.index > item.index || pairs.len() >= budget {
-                return None;
-            }
-            pairs.push((other.index, item.index));
-            order[j] = other;
-            j -= 1;
+    let completed = merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
+        if pairs.len() + passed.len() > budget {
+            return false;
         }
-        order[j] = item;
-    }
-    Some(pairs)
+        let after = item.index;
+        // Out of index order under the lower key and back in order under the upper one:
+        // impossible in exact arithmetic.
+        if passed.iter().any(|other| other.index > after) {
+            return false;
+        }
+        pairs.extend(passed.iter().map(|other| (other.index, after)));
+        true
+    });
+    completed.then_some(pairs)
 }
 
 #[cfg(test)]
