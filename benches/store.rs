@@ -57,7 +57,7 @@ fn document(i: usize) -> Value {
 }
 
 fn load<I: IntoIterator<Item = Value>>(documents: I) -> EmbeddedStore {
-    let mut builder = StoreBuilder::with_indexing_threads("@timestamp", 1).expect("builder");
+    let mut builder = StoreBuilder::new("@timestamp").expect("builder");
     for document in documents {
         builder
             .add_owned("metricbeat", None, document)
@@ -85,7 +85,7 @@ fn search_body() -> Value {
     })
 }
 
-/// Loading a million parsed documents on one indexing thread (making them is not timed).
+/// Loading a million parsed documents (making them is not timed).
 #[divan::bench(sample_count = 2, sample_size = 1)]
 fn load_one_million_documents(bencher: Bencher) {
     bencher

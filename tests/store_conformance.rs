@@ -36,7 +36,8 @@ impl Corpus {
             let mut document = json!({
                 "@timestamp": at.to_rfc3339(),
                 "sensor": { "id": format!("s-{}", hour % 3) },
-                "tags": ["dst", if hour % 2 == 0 { "even" } else { "odd" }]
+                "tags": ["dst", if hour % 2 == 0 { "even" } else { "odd" }],
+                "calibrated": hour % 4 == 0
             });
             if hour % 5 != 0 {
                 document["reading"] = json!(hour as f64 * 1.5);
@@ -188,6 +189,16 @@ async fn queries_match_what_iteration_finds() {
         (
             json!({ "query_string": { "query": "api-?", "default_field": "host.name" } }),
             count(&|d| host(d).len() == 5 && host(d).starts_with("api-")),
+        ),
+        (
+            json!({ "bool": { "filter": [ { "term": { "calibrated": true } }, { "term": { "reading": 6.0 } } ] } }),
+            count(&|d| {
+                get(d, "calibrated") == Some(&json!(true)) && number(d, "reading") == Some(6.0)
+            }),
+        ),
+        (
+            json!({ "terms": { "calibrated": [false] } }),
+            count(&|d| get(d, "calibrated") == Some(&json!(false))),
         ),
         (
             json!({ "ids": { "values": ["dst-1", "dst-2", "dst-999"] } }),

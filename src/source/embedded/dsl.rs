@@ -203,7 +203,7 @@ fn term(
     }
     match value {
         Value::String(text) => {
-            let mut term = Term::from_field_json_path(cx.fields.document, field, true);
+            let mut term = Term::from_field_json_path(cx.fields.terms, field, true);
             term.append_type_and_str(text);
             Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
         }
@@ -218,7 +218,7 @@ fn term(
             )))
         }
         Value::Bool(flag) => {
-            let mut term = Term::from_field_json_path(cx.fields.document, field, true);
+            let mut term = Term::from_field_json_path(cx.fields.terms, field, true);
             term.append_type_and_fast_value(*flag);
             Ok(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
         }
@@ -519,7 +519,7 @@ fn values_between(
         .len()
         .checked_sub(prefix_len)?;
     for segment in searcher.segment_readers() {
-        let index = segment.inverted_index(cx.fields.document).ok()?;
+        let index = segment.inverted_index(cx.fields.terms).ok()?;
         let mut stream = index
             .terms()
             .range()
@@ -600,7 +600,7 @@ fn wildcard(body: &Value, cx: &Context<'_>, path: &str) -> Result<Box<dyn Query>
 
 /// The term of a keyword `value` of the document field `field`.
 fn keyword_term(cx: &Context<'_>, field: &str, value: &str) -> Term {
-    let mut term = Term::from_field_json_path(cx.fields.document, field, true);
+    let mut term = Term::from_field_json_path(cx.fields.terms, field, true);
     term.append_type_and_str(value);
     term
 }

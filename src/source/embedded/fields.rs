@@ -1,5 +1,6 @@
 //! The store's tantivy schema: the time field as a millisecond date, every other document
-//! field inside one dynamic JSON field (dots and nested objects alike), and the index name.
+//! field in dynamic JSON fields (dots and nested objects alike) — one for the fast-field
+//! columns, one for the term index (see `document`) — and the index name.
 
 use std::sync::Arc;
 
@@ -10,8 +11,10 @@ use tantivy::schema::{
 
 use super::timeline::Timeline;
 
-/// Name of the JSON field holding each document's fields.
+/// Name of the JSON field holding each document's fields as fast-field columns.
 pub const DOCUMENT_FIELD: &str = "doc";
+/// Name of the JSON field indexing each document's strings, booleans and dates as terms.
+pub const TERMS_FIELD: &str = "doc_terms";
 /// Name of the field holding the index a document belongs to.
 pub const INDEX_FIELD: &str = "_index";
 /// Name of the field holding each document's `_id`.
@@ -22,7 +25,10 @@ pub const ID_FIELD: &str = "_id";
 pub struct Fields {
     pub time: Field,
     pub time_name: String,
+    /// Every document field, as columns.
     pub document: Field,
+    /// The document's strings, booleans and dates, as terms.
+    pub terms: Field,
     pub index: Field,
     pub id: Field,
     /// The documents in time order, once the store is built.
@@ -45,8 +51,13 @@ impl Fields {
         let document = builder.add_json_field(
             DOCUMENT_FIELD,
             JsonObjectOptions::default()
-                .set_indexing_options(indexing)
                 .set_fast("raw")
+                .set_expand_dots_enabled(),
+        );
+        let terms = builder.add_json_field(
+            TERMS_FIELD,
+            JsonObjectOptions::default()
+                .set_indexing_options(indexing)
                 .set_expand_dots_enabled(),
         );
         let index = builder.add_text_field(INDEX_FIELD, STRING);
@@ -58,6 +69,7 @@ impl Fields {
                 time,
                 time_name: time_field.to_string(),
                 document,
+                terms,
                 index,
                 id,
                 timeline: None,

@@ -6,12 +6,13 @@
 //! `dsl` and `query_string` turn queries into tantivy queries; `aggs` evaluates the
 //! aggregations over tantivy's fast-field columns (tantivy's own aggregations know no
 //! time zones, calendar intervals, `filters` or pipelines); `interval` and `date_math`
-//! hold the calendar arithmetic; `ndjson` loads files; `catalog` answers `_mapping` and
-//! `_field_caps`.
+//! hold the calendar arithmetic; `ndjson` loads files; `document` hands them to tantivy;
+//! `catalog` answers `_mapping` and `_field_caps`.
 
 mod aggs;
 mod catalog;
 mod date_math;
+mod document;
 mod dsl;
 mod error;
 mod fields;

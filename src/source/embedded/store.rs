@@ -6,14 +6,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
+use tantivy::directory::{MmapDirectory, RamDirectory};
 use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term};
 use tantivy::{
-    DateTime, Index, IndexReader, IndexWriter, Searcher, SegmentReader, TantivyDocument,
+    DateTime, Directory, Index, IndexReader, Searcher, SegmentReader, SingleSegmentIndexWriter,
 };
 
 use super::aggs;
 use super::catalog::Catalog;
+use super::document::{DocumentFields, StoreDocument};
 use super::dsl;
 use super::error::StoreError;
 use super::fields::Fields;
@@ -24,8 +26,12 @@ use super::timeline::Timeline;
 /// Hits Elasticsearch counts exactly when a search does not set `track_total_hits`.
 const DEFAULT_TRACK_TOTAL_HITS: u64 = 10_000;
 
-/// Memory the index writer may buffer before it flushes a segment.
+/// The index's in-memory buffers start sized for this much.
 const WRITER_MEMORY_BYTES: usize = 200_000_000;
+
+/// The most the index's buffers may hold: tantivy addresses a segment's buffers in 4 GiB,
+/// and the store is one segment. Documents past it are refused, not lost silently.
+const MAX_INDEX_BYTES: usize = 3 << 30;
 
 /// Why one document could not be added.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,59 +44,78 @@ pub enum DocumentError {
     BadTimestamp { field: String, reason: String },
     #[error("the `_id` [{0}] was already loaded: each document must appear once")]
     DuplicateId(String),
+    #[error(
+        "the embedded store is full after {documents} documents ({limit_mib} MiB of index): \
+         load fewer days or hosts, or search the data in Elasticsearch"
+    )]
+    StoreFull { documents: u64, limit_mib: usize },
     #[error("the index refused the document: {0}")]
     Rejected(String),
 }
 
 /// Collects documents, then builds the searchable store.
+///
+/// Documents are indexed as they are added, on the calling thread, straight into the one
+/// segment the store searches: the loaded JSON is read in place (see `document`), while
+/// it is still in the cache, and nothing is merged at the end.
 pub struct StoreBuilder {
-    index: Index,
-    writer: IndexWriter,
+    writer: SingleSegmentIndexWriter<StoreDocument>,
     fields: Fields,
-    indices: BTreeSet<String>,
+    document_fields: DocumentFields,
+    /// The index names seen, each shared by its documents.
+    indices: BTreeMap<String, Arc<str>>,
     catalog: Catalog,
     documents: u64,
     /// `_id`s given by the loaded files, to refuse a second document with the same one.
     explicit_ids: HashSet<String>,
+    /// [`MAX_INDEX_BYTES`], lowered by tests.
+    max_index_bytes: usize,
 }
 
 impl StoreBuilder {
     pub fn new(time_field: &str) -> Result<Self, StoreError> {
-        let (schema, fields) = Fields::schema(time_field);
-        let index = Index::create_in_ram(schema);
-        let writer = index.writer(WRITER_MEMORY_BYTES)?;
-        Self::with_writer(index, writer, fields)
+        Self::writing_to(time_field, RamDirectory::create())
     }
 
-    /// A builder whose index lives in `directory` (created if missing; it must hold no
-    /// index yet) instead of in memory.
+    /// A builder whose index lives in `directory` (created if missing; it must be empty)
+    /// instead of in memory.
     pub fn in_directory(time_field: &str, directory: &std::path::Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(directory).map_err(|error| {
-            StoreError::Engine(format!("creating {}: {error}", directory.display()))
-        })?;
-        let (schema, fields) = Fields::schema(time_field);
-        let index = Index::create_in_dir(directory, schema)?;
-        let writer = index.writer(WRITER_MEMORY_BYTES)?;
-        Self::with_writer(index, writer, fields)
+        let engine = |error: &dyn std::fmt::Display| {
+            StoreError::Engine(format!("opening {}: {error}", directory.display()))
+        };
+        std::fs::create_dir_all(directory).map_err(|error| engine(&error))?;
+        let holds_files = std::fs::read_dir(directory)
+            .map_err(|error| engine(&error))?
+            .next()
+            .is_some();
+        if holds_files {
+            return Err(engine(
+                &"the directory is not empty; give a new or empty one",
+            ));
+        }
+        Self::writing_to(
+            time_field,
+            MmapDirectory::open(directory).map_err(|error| engine(&error))?,
+        )
     }
 
-    /// A builder indexing on `threads` threads (tantivy picks by core count otherwise).
-    pub fn with_indexing_threads(time_field: &str, threads: usize) -> Result<Self, StoreError> {
+    fn writing_to(
+        time_field: &str,
+        directory: impl Into<Box<dyn Directory>>,
+    ) -> Result<Self, StoreError> {
         let (schema, fields) = Fields::schema(time_field);
-        let index = Index::create_in_ram(schema);
-        let writer = index.writer_with_num_threads(threads.max(1), WRITER_MEMORY_BYTES)?;
-        Self::with_writer(index, writer, fields)
-    }
-
-    fn with_writer(index: Index, writer: IndexWriter, fields: Fields) -> Result<Self, StoreError> {
+        let writer = Index::builder()
+            .schema(schema)
+            .single_segment_index_writer(directory, WRITER_MEMORY_BYTES)?;
         Ok(StoreBuilder {
-            index,
             writer,
+            document_fields: DocumentFields::from(&fields),
             fields,
-            indices: BTreeSet::new(),
+            indices: BTreeMap::new(),
             catalog: Catalog::default(),
             documents: 0,
             explicit_ids: HashSet::new(),
+            max_index_bytes: MAX_INDEX_BYTES,
         })
     }
 
@@ -122,6 +147,12 @@ impl StoreBuilder {
         let Value::Object(mut object) = document else {
             return Err(DocumentError::NotAnObject);
         };
+        if self.writer.mem_usage() >= self.max_index_bytes {
+            return Err(DocumentError::StoreFull {
+                documents: self.documents,
+                limit_mib: self.max_index_bytes >> 20,
+            });
+        }
         let time_name = &self.fields.time_name;
         let timestamp = object
             .get(time_name)
@@ -132,40 +163,40 @@ impl StoreBuilder {
                 reason: error.to_string(),
             }
         })?;
-        let mut doc = TantivyDocument::new();
-        if let Some(id) = id {
-            if !self.explicit_ids.insert(id.to_string()) {
-                return Err(DocumentError::DuplicateId(id.to_string()));
-            }
-            doc.add_text(self.fields.id, id);
+        if let Some(id) = id
+            && !self.explicit_ids.insert(id.to_string())
+        {
+            return Err(DocumentError::DuplicateId(id.to_string()));
         }
-        doc.add_date(self.fields.time, DateTime::from_timestamp_millis(millis));
-        doc.add_text(self.fields.index, index_name);
         self.catalog.record(index_name, time_name, &object);
-        // The rest of the document goes in as it is: tantivy reads a serde_json value
-        // directly (with the same types it would give an `OwnedValue` made from it).
         object.remove(time_name);
-        doc.add_field_value(self.fields.document, &Value::Object(object));
-        if !self.indices.contains(index_name) {
-            self.indices.insert(index_name.to_string());
-        }
+        let index = match self.indices.get(index_name) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared: Arc<str> = Arc::from(index_name);
+                self.indices
+                    .insert(index_name.to_string(), Arc::clone(&shared));
+                shared
+            }
+        };
+        let document = StoreDocument::new(
+            self.document_fields,
+            id.map(str::to_string),
+            DateTime::from_timestamp_millis(millis),
+            index,
+            object,
+        );
         self.writer
-            .add_document(doc)
+            .add_document(document)
             .map_err(|error| DocumentError::Rejected(error.to_string()))?;
         self.documents += 1;
         Ok(())
     }
 
-    /// Commits and merges everything into one segment: the store is read-only from here
-    /// on, and one segment makes every search cheaper.
-    pub fn finish(mut self) -> Result<EmbeddedStore, StoreError> {
-        self.writer.commit()?;
-        let segments = self.index.searchable_segment_ids()?;
-        if segments.len() > 1 {
-            self.writer.merge(&segments).wait()?;
-        }
-        self.writer.wait_merging_threads()?;
-        let reader = self.index.reader()?;
+    /// Writes the segment out: the store is read-only from here on.
+    pub fn finish(self) -> Result<EmbeddedStore, StoreError> {
+        let index = self.writer.finalize()?;
+        let reader = index.reader()?;
         let searcher = reader.searcher();
         let timeline = Timeline::build(single_segment(&searcher)?, &self.fields.time_name)?;
         let fields = Fields {
@@ -175,7 +206,7 @@ impl StoreBuilder {
         Ok(EmbeddedStore {
             reader,
             fields,
-            indices: self.indices,
+            indices: self.indices.into_keys().collect(),
             catalog: self.catalog,
             documents: self.documents,
             max_buckets: aggs::MAX_BUCKETS,
@@ -478,7 +509,7 @@ impl EmbeddedStore {
     }
 }
 
-/// The store's only segment (`finish` merges everything into one), or none while empty.
+/// The store's only segment (`finish` writes exactly one), or none while empty.
 fn single_segment(searcher: &Searcher) -> Result<Option<&SegmentReader>, StoreError> {
     match searcher.segment_readers() {
         [] => Ok(None),
@@ -487,5 +518,47 @@ fn single_segment(searcher: &Searcher) -> Result<Option<&SegmentReader>, StoreEr
             "the store holds {} segments; it is built as one",
             more.len()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_store_refuses_documents_with_a_reason_and_keeps_what_it_has() {
+        let mut builder = StoreBuilder::new("@timestamp").unwrap();
+        let document = json!({ "@timestamp": 1_000, "host": { "name": "a" }, "free": 1.5 });
+        builder.add("m", &document).unwrap();
+        builder.max_index_bytes = builder.writer.mem_usage();
+        let refused = builder.add("m", &document).unwrap_err();
+        assert_eq!(
+            refused,
+            DocumentError::StoreFull {
+                documents: 1,
+                limit_mib: builder.max_index_bytes >> 20
+            }
+        );
+        assert!(
+            refused
+                .to_string()
+                .starts_with("the embedded store is full after 1 documents")
+        );
+        let store = builder.finish().unwrap();
+        assert_eq!(store.document_count(), 1);
+        let body = json!({ "size": 0, "query": { "term": { "host.name": "a" } } });
+        let answer = store.search_at("m", &body, 2_000).unwrap();
+        assert_eq!(answer["hits"]["total"]["value"], 1);
+    }
+
+    #[test]
+    fn an_index_directory_must_be_empty() {
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::write(directory.path().join("notes.txt"), "mine").unwrap();
+        let refused = StoreBuilder::in_directory("@timestamp", directory.path())
+            .err()
+            .unwrap();
+        assert!(refused.to_string().contains("not empty"), "{refused}");
+        assert!(directory.path().join("notes.txt").exists());
     }
 }
