@@ -4,19 +4,19 @@
 //! The method is randomized slope selection in the manner of Matoušek (1991) and
 //! Dillencourt, Mount & Netanyahu (1992), specialised for a few hundred points:
 //!
-//! 1. sample `m = 4n` random pairs (at most 8192); their slopes' quantiles bracket
+//! 1. sample `m = 6n` random pairs (at most 8192); their slopes' quantiles bracket
 //!    the wanted ranks in an interval `(lo, hi]` that holds about `N/√m` slopes;
 //! 2. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
 //!    so sorting the points by `z_lo` with a merge sort counts the slopes `≤ lo` (its
 //!    inversions) in O(n log n);
 //! 3. merge-sorting that order by `z_hi` flips exactly the pairs whose slope lies in
 //!    `(lo, hi]`, so they are enumerated in O(n log n + their number); their slopes are
-//!    divided afterwards, in one pass that does not wait on the sort;
+//!    divided afterwards, as they are classified, in a pass that does not wait on the sort;
 //! 4. the wanted ranks are selected among those few candidates.
 //!
 //! A caller that judges the same series again a few points later (a backtest) may pass
 //! the bracket the previous selection returns: step 1 is then skipped, and the bracket
-//! (about 2,000 slopes of 41,000 for 288 points, where a sampled one holds about 3,700)
+//! (about 2,000 slopes of 41,000 for 288 points, where a sampled one holds about 3,000)
 //! makes steps 3 and 4 cheaper too.
 //!
 //! Rounding: in floating point, the order of `z` can disagree with the divided slope for
@@ -144,7 +144,7 @@ fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Selected>
     if highest >= pairs {
         return None;
     }
-    let mut sample = sample_slopes(x, y, (4 * n).min(8192));
+    let mut sample = sample_slopes(x, y, (6 * n).min(8192));
     let m = sample.len() as f64;
     // Sample positions three standard deviations beyond the wanted ranks' expected spots.
     let spot = |rank: usize, side: f64| {
@@ -183,7 +183,8 @@ fn select_in(
         pairs_between(x, y, lo.map(|lo| lo - band), hi.map(|hi| hi + band), budget)?;
     let mut near_lo = 0;
     let mut candidates = Vec::with_capacity(enumerated.len());
-    for value in enumerated {
+    for pair in enumerated {
+        let value = slope_of(x, y, pair);
         if lo.is_some_and(|lo| value <= lo) {
             near_lo += 1;
         } else if hi.is_none_or(|hi| value <= hi) {
@@ -204,8 +205,8 @@ fn select_in(
     Some(Selected { values, next })
 }
 
-/// How many slopes are `≤ lo` (none when `lo` is `None`: −∞), and the divided slopes of
-/// the pairs in `(lo, hi]` (`None`: +∞), in O(n log n + their number). `None` when more
+/// How many slopes are `≤ lo` (none when `lo` is `None`: −∞), and the pairs `(i, j)` whose
+/// slopes lie in `(lo, hi]` (`None`: +∞), in O(n log n + their number). `None` when more
 /// than `budget` lie in the bracket, a key is not finite, or the order contradicts itself.
 /// A pair is classified by the order of `y − t·x`, not by its divided slope: the two can
 /// disagree for a slope within rounding of `lo` or `hi`.
@@ -215,7 +216,7 @@ fn pairs_between(
     lo: Option<f64>,
     hi: Option<f64>,
     budget: usize,
-) -> Option<(usize, Vec<f64>)> {
+) -> Option<(usize, Vec<(u32, u32)>)> {
     let n = x.len();
     // Order by z_lo (index order when lo is −∞), counting the slopes ≤ lo.
     let (mut order, below) = match lo {
@@ -239,15 +240,13 @@ fn pairs_between(
         }
     }
     let pairs = flips_between(&mut order, budget)?;
-    // Divided apart from the merge, so the divisions do not wait on each other.
-    let slopes = pairs
-        .iter()
-        .map(|&(before, after)| {
-            let (before, after) = (before as usize, after as usize);
-            (y[after] - y[before]) / (x[after] - x[before])
-        })
-        .collect();
-    Some((below, slopes))
+    Some((below, pairs))
+}
+
+/// The slope of the pair `(i, j)`, divided as [`select_brute_force`] divides it.
+fn slope_of(x: &[f64], y: &[f64], (i, j): (u32, u32)) -> f64 {
+    let (i, j) = (i as usize, j as usize);
+    (y[j] - y[i]) / (x[j] - x[i])
 }
 
 /// How many slopes are `≤ t`, each slope taken as its division `(y_j − y_i)/(x_j − x_i)`
@@ -261,7 +260,13 @@ fn pairs_between(
 pub(super) fn count_at_most(x: &[f64], y: &[f64], t: f64) -> Option<usize> {
     let band = rounding_band(x, y, t.abs())?;
     let (below, near) = pairs_between(x, y, Some(t - band), Some(t + band), usize::MAX)?;
-    Some(below + near.iter().filter(|&&slope| slope <= t).count())
+    Some(
+        below
+            + near
+                .into_iter()
+                .filter(|&pair| slope_of(x, y, pair) <= t)
+                .count(),
+    )
 }
 
 /// A slope distance beyond which classifying a pair by the order of `y − t·x` (for `|t|`
