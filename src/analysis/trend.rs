@@ -38,7 +38,7 @@ pub struct TheilSen {
 pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Result<TheilSen, AnalysisError> {
     let points = Points::new(x, y)?;
     let count = points.slope_count();
-    let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence));
+    let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence, None));
     let middle = median_ranks(count);
     let found = points.select(&[middle.0, middle.1, lower, upper]);
     Ok(TheilSen {
@@ -51,20 +51,38 @@ pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Result<TheilSen, Anal
 
 /// Sen's confidence interval alone, for when the slope is already known.
 pub fn sen_interval(x: &[f64], y: &[f64], confidence: f64) -> Result<(f64, f64), AnalysisError> {
+    sen_interval_given(x, y, confidence, None)
+}
+
+/// [`sen_interval`], given the Mann–Kendall test's `Var(S)` of `y` when it is known
+/// ([`MannKendall::variance`], before any inflation): with no ties in `x` it is σ² itself.
+fn sen_interval_given(
+    x: &[f64],
+    y: &[f64],
+    confidence: f64,
+    y_variance: Option<f64>,
+) -> Result<(f64, f64), AnalysisError> {
     let points = Points::new(x, y)?;
     let count = points.slope_count();
-    let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence));
+    let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence, y_variance));
     let found = points.select(&[lower, upper]);
     Ok((found[0], found[1]))
 }
 
 /// `z·σ` of Sen (1968) eq. 2.6: σ² is Var(S) with the ties in `x` and in `y` removed.
-fn sen_spread(x: &[f64], y: &[f64], confidence: f64) -> f64 {
+/// `y_variance`, when given, is `Var(S)` with the ties in `y` removed; strictly increasing
+/// `x` has no ties to remove besides, so it is σ² (the very same arithmetic).
+fn sen_spread(x: &[f64], y: &[f64], confidence: f64, y_variance: Option<f64>) -> f64 {
     let z = normal::quantile((1.0 - confidence) / 2.0).abs();
-    let sigma = ((kendall::variance_term(x.len() as f64) - tie_term(x) - tie_term(y)) / 18.0)
-        .max(0.0)
-        .sqrt();
-    z * sigma
+    let increasing = x.windows(2).all(|w| w[0] < w[1]);
+    let variance = match y_variance {
+        Some(variance) if increasing => variance,
+        _ => {
+            let x_ties = if increasing { 0.0 } else { tie_term(x) };
+            ((kendall::variance_term(x.len() as f64) - x_ties - tie_term(y)) / 18.0).max(0.0)
+        }
+    };
+    z * variance.sqrt()
 }
 
 /// The Theil–Sen slope alone (the median of the pairwise slopes), without the interval.
@@ -115,8 +133,24 @@ fn interval_ranks(count: usize, spread: f64) -> (usize, usize) {
 
 fn conover_intercept(x: &[f64], y: &[f64], slope: f64) -> f64 {
     let median_y = median_in_place(&mut y.to_vec()).unwrap_or(0.0);
-    let median_x = median_in_place(&mut x.to_vec()).unwrap_or(0.0);
+    let median_x = sorted_median(x)
+        .or_else(|| median_in_place(&mut x.to_vec()))
+        .unwrap_or(0.0);
     median_y - slope * median_x
+}
+
+/// The median of values already in increasing order, computed as [`median_in_place`]
+/// computes it; `None` when they are not in order (or there are none).
+fn sorted_median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() || !values.windows(2).all(|w| w[0] <= w[1]) {
+        return None;
+    }
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    })
 }
 
 /// `Σ_g t_g(t_g−1)(2t_g+5)` over groups of equal values.
@@ -425,7 +459,8 @@ pub fn analyze(
         && analysis.is_bad(question)
         && let Some(line) = analysis.line.as_mut()
     {
-        line.interval = Some(sen_interval(x, y, question.confidence)?);
+        let y_variance = Some(analysis.test.variance);
+        line.interval = Some(sen_interval_given(x, y, question.confidence, y_variance)?);
     }
     Ok(analysis)
 }
@@ -637,6 +672,39 @@ fn seasonal_crossing(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The interval from the test's variance is the interval from counting the ties anew,
+    /// to the bit, with ties in `y`; and the Conover intercept's median of ordered `x` is
+    /// the one selection finds.
+    #[test]
+    fn what_the_analysis_reuses_gives_the_same_interval_and_intercept() {
+        let question = TrendQuestion {
+            rising_is_bad: Some(true),
+            significance: 0.05,
+            confidence: 0.9,
+            interval: true,
+        };
+        let mut with_interval = 0;
+        for (n, levels) in [(10, 3), (49, 5), (288, 40), (301, 1_000)] {
+            let x: Vec<f64> = (0..n).map(|i| 60.0 * i as f64 + 7.0).collect();
+            let y: Vec<f64> = (0..n).map(|i| (i + (i * 7919) % levels) as f64).collect();
+            let test = kendall::mann_kendall(&y).unwrap();
+            let given = sen_interval_given(&x, &y, 0.9, Some(test.variance)).unwrap();
+            assert_eq!(given, sen_interval(&x, &y, 0.9).unwrap(), "n = {n}");
+            let fit = theil_sen(&x, &y, 0.9).unwrap();
+            assert_eq!(given, (fit.slope_low, fit.slope_high), "n = {n}");
+            let line = analyze(&x, &y, &question).unwrap().line.unwrap();
+            assert_eq!(line.intercept, fit.intercept, "n = {n}");
+            if let Some(interval) = line.interval {
+                assert_eq!(interval, given, "n = {n}");
+                with_interval += 1;
+            }
+            let median_x = median_in_place(&mut x.clone());
+            assert_eq!(sorted_median(&x), median_x, "n = {n}");
+        }
+        assert!(with_interval >= 3, "only {with_interval} series were bad");
+        assert_eq!(sorted_median(&[2.0, 1.0]), None);
+    }
 
     #[test]
     fn all_equal_values_have_a_flat_line() {
