@@ -144,6 +144,12 @@ mod parts {
     }
 
     #[divan::bench]
+    fn sen_interval(bencher: divan::Bencher) {
+        let (x, y) = one();
+        bencher.bench_local(|| trend::sen_interval(black_box(&x), black_box(&y), 0.95));
+    }
+
+    #[divan::bench]
     fn hamed_rao(bencher: divan::Bencher) {
         let (_, y) = one();
         bencher.bench_local(|| kendall::hamed_rao_inflation(black_box(&y), 0.05));
