@@ -19,7 +19,7 @@ pub struct ServeOptions {
     pub time_field: String,
     /// Index for documents that name none.
     pub default_index: String,
-    /// Build the index on disk here instead of in memory.
+    /// Write the finished index here and serve it from disk instead of from memory.
     pub index_dir: Option<PathBuf>,
     pub max_buckets: usize,
 }
