@@ -80,25 +80,26 @@ impl StoreBuilder {
     /// A builder whose index lives in `directory` (created if missing; it must be empty)
     /// instead of in memory.
     pub fn in_directory(time_field: &str, directory: &std::path::Path) -> Result<Self, StoreError> {
-        let engine = |error: &dyn std::fmt::Display| {
+        let cannot_open = |error: &dyn std::fmt::Display| {
             StoreError::Engine(format!("opening {}: {error}", directory.display()))
         };
-        std::fs::create_dir_all(directory).map_err(|error| engine(&error))?;
+        std::fs::create_dir_all(directory).map_err(|error| cannot_open(&error))?;
         let holds_files = std::fs::read_dir(directory)
-            .map_err(|error| engine(&error))?
+            .map_err(|error| cannot_open(&error))?
             .next()
             .is_some();
         if holds_files {
-            return Err(engine(
+            return Err(cannot_open(
                 &"the directory is not empty; give a new or empty one",
             ));
         }
         Self::writing_to(
             time_field,
-            MmapDirectory::open(directory).map_err(|error| engine(&error))?,
+            MmapDirectory::open(directory).map_err(|error| cannot_open(&error))?,
         )
     }
 
+    /// A builder indexing into `directory`, which must hold nothing yet.
     fn writing_to(
         time_field: &str,
         directory: impl Into<Box<dyn Directory>>,
