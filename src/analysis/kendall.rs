@@ -135,7 +135,7 @@ pub(crate) fn variance(n: usize, tie_term: f64) -> f64 {
 /// The autocorrelations take O(n²), computed exactly in integers: a rank less the mean
 /// rank `(n+1)/2` is a multiple of ½, so twice it is an integer below `n` in magnitude, and
 /// every lag's sum of products is an integer too (small enough for 16-bit factors and
-/// 32-bit sums up to [`SMALL_INTEGER_RANKS`] points, which vectorises well).
+/// 32-bit sums up to 1,024 points, which vectorises well).
 pub fn hamed_rao_inflation(residuals: &[f64], alpha: f64) -> f64 {
     let n = residuals.len();
     if n < 3 {

@@ -1,5 +1,5 @@
 //! Backtest: replays a rule over a past range. The series of the whole range are read once
-//! ([`range`]), then the rule is judged at every instant its schedule would have run, on
+//! (module `range`), then the rule is judged at every instant its schedule would have run, on
 //! exactly the buckets a live evaluation at that instant would have seen, and each group's
 //! alert is stepped through the real lifecycle (`for`, `realert`, `keep_firing_for`).
 //! Nothing is sent; silences are not applied (a backtest asks what the rule does).
