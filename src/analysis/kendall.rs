@@ -37,7 +37,7 @@ pub struct MannKendall {
 }
 
 impl MannKendall {
-    pub(super) fn new(s: i64, variance: f64, variance_inflation: f64) -> Self {
+    fn new(s: i64, variance: f64, variance_inflation: f64) -> Self {
         let corrected = variance * variance_inflation;
         let z = if corrected > 0.0 {
             (s - s.signum()) as f64 / corrected.sqrt()
@@ -57,6 +57,11 @@ impl MannKendall {
     pub fn inflated(self, inflation: f64) -> Self {
         MannKendall::new(self.s, self.variance, inflation.max(1.0))
     }
+
+    /// The test of `count` values whose pairs `score` counts, assuming independence.
+    pub(super) fn of_score(count: usize, score: Score) -> Self {
+        MannKendall::new(score.s, variance(count, score.tie_term), 1.0)
+    }
 }
 
 /// Runs the Mann–Kendall test on values in time order, assuming independent values.
@@ -64,12 +69,7 @@ impl MannKendall {
 pub fn mann_kendall(values: &[f64]) -> Result<MannKendall, AnalysisError> {
     super::check_finite(values)?;
     super::check_enough(values.len())?;
-    let score = score(values);
-    Ok(MannKendall::new(
-        score.s,
-        variance(values.len(), score.tie_term),
-        1.0,
-    ))
+    Ok(MannKendall::of_score(values.len(), score(values)))
 }
 
 /// What the test counts of a series' pairs.

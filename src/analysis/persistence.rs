@@ -109,6 +109,8 @@ fn halves_reach(x: &[f64], y: &[f64], bound: f64, falling: bool) -> bool {
 mod tests {
     use super::*;
 
+    /// A step down in the middle of flat data: a strong overall slope, flat halves. A
+    /// steady fall: both halves fall as fast as the whole.
     #[test]
     fn a_step_does_not_persist_but_a_fall_does() {
         let x: Vec<f64> = (0..40).map(f64::from).collect();

@@ -28,11 +28,7 @@ impl SlidingScore {
     /// counted afresh.
     pub fn test(&mut self, labels: &[i64], values: &[f64]) -> Result<MannKendall, AnalysisError> {
         let score = self.score(labels, values)?;
-        Ok(MannKendall::new(
-            score.s,
-            kendall::variance(values.len(), score.tie_term),
-            1.0,
-        ))
+        Ok(MannKendall::of_score(values.len(), score))
     }
 
     /// The test's counts of the pairs of `values`, as [`SlidingScore::test`] works them out.

@@ -84,7 +84,7 @@ pub fn select_brute_force(x: &[f64], y: &[f64], ranks: &[usize]) -> Vec<f64> {
     let mut slopes = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for i in 0..n {
         for j in i + 1..n {
-            slopes.push(Ordered::of((y[j] - y[i]) / (x[j] - x[i])));
+            slopes.push(Ordered::of(slope_of(x, y, i, j)));
         }
     }
     select_among(&mut slopes, ranks)
@@ -184,7 +184,7 @@ fn select_in(
     let mut near_lo = 0;
     let mut candidates = Vec::with_capacity(enumerated.len());
     for pair in enumerated {
-        let value = slope_of(x, y, pair);
+        let value = slope_of(x, y, pair.0 as usize, pair.1 as usize);
         if lo.is_some_and(|lo| value <= lo) {
             near_lo += 1;
         } else if hi.is_none_or(|hi| value <= hi) {
@@ -243,9 +243,9 @@ fn pairs_between(
     Some((below, pairs))
 }
 
-/// The slope of the pair `(i, j)`, divided as [`select_brute_force`] divides it.
-fn slope_of(x: &[f64], y: &[f64], (i, j): (u32, u32)) -> f64 {
-    let (i, j) = (i as usize, j as usize);
+/// The slope of the pair `(i, j)`: every slope the selection compares or reports is
+/// divided here, so all of them round alike.
+fn slope_of(x: &[f64], y: &[f64], i: usize, j: usize) -> f64 {
     (y[j] - y[i]) / (x[j] - x[i])
 }
 
@@ -264,7 +264,7 @@ pub(super) fn count_at_most(x: &[f64], y: &[f64], t: f64) -> Option<usize> {
         below
             + near
                 .into_iter()
-                .filter(|&pair| slope_of(x, y, pair) <= t)
+                .filter(|&(i, j)| slope_of(x, y, i as usize, j as usize) <= t)
                 .count(),
     )
 }
@@ -325,7 +325,7 @@ fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<Ordered> {
         let b = (((state & 0xFFFF_FFFF) * n) >> 32) as usize;
         if a != b {
             let (i, j) = (a.min(b), a.max(b));
-            slopes.push(Ordered::of((y[j] - y[i]) / (x[j] - x[i])));
+            slopes.push(Ordered::of(slope_of(x, y, i, j)));
         }
     }
     slopes

@@ -794,8 +794,6 @@ mod tests {
         assert_eq!(series.crossing(1.0, 0.0, true, 0.0), None);
     }
 
-    /// A step down in the middle of flat data: a strong overall slope, flat halves. A
-    /// steady fall: both halves fall as fast as the whole.
     #[test]
     fn crossing_finds_where_the_line_meets_the_level() {
         assert_eq!(crossing(100.0, -10.0, 0.0), Some(10.0));
