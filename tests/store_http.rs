@@ -71,6 +71,11 @@ async fn the_store_over_http_answers_like_elasticsearch() {
             .await
             .unwrap();
         assert_eq!(over_http.status(), 200, "{path}");
+        assert_eq!(
+            over_http.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
         let over_http: Value = over_http.json().await.unwrap();
         let in_process = store.search(&plan.index, &plan.body).unwrap();
         assert_eq!(without_took(over_http), without_took(in_process), "{path}");

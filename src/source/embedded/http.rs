@@ -10,7 +10,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -66,6 +66,20 @@ pub async fn serve(
 fn reply(status: u16, body: impl serde::Serialize) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, axum::Json(body)).into_response()
+}
+
+/// A search answer, its JSON written into a buffer sized for it up front
+/// ([`Reply::to_json`]): a long histogram is tens of megabytes.
+fn answer(body: &Reply) -> Response {
+    match body.to_json() {
+        Ok(bytes) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => error_reply(&StoreError::Engine(error.to_string())),
+    }
 }
 
 fn error_reply(error: &StoreError) -> Response {
@@ -162,7 +176,7 @@ async fn search(
         Err(error) => return error_reply(&error),
     };
     match run_search(store, index, body).await {
-        Ok(response) => reply(200, response),
+        Ok(response) => answer(&response),
         Err(error) => error_reply(&error),
     }
 }
@@ -244,13 +258,10 @@ async fn msearch(
             Err(error) => Reply::from(&error.to_response()),
         });
     }
-    reply(
-        200,
-        Reply::object([
-            ("took", Reply::U64(started.elapsed().as_millis() as u64)),
-            ("responses", Reply::Array(responses)),
-        ]),
-    )
+    answer(&Reply::object([
+        ("took", Reply::U64(started.elapsed().as_millis() as u64)),
+        ("responses", Reply::Array(responses)),
+    ]))
 }
 
 async fn mapping_all(state: State<Shared>, uri: Uri, parameters: Parameters) -> Response {

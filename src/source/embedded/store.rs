@@ -63,7 +63,7 @@ pub struct StoreBuilder {
     fields: Fields,
     document_fields: DocumentFields,
     /// The index names seen, each shared by its documents.
-    indices: BTreeMap<String, Arc<str>>,
+    indices: BTreeSet<Arc<str>>,
     catalog: Catalog,
     documents: u64,
     /// `_id`s given by the loaded files, to refuse a second document with the same one.
@@ -112,7 +112,7 @@ impl StoreBuilder {
             writer,
             document_fields: DocumentFields::from(&fields),
             fields,
-            indices: BTreeMap::new(),
+            indices: BTreeSet::new(),
             catalog: Catalog::default(),
             documents: 0,
             explicit_ids: HashSet::new(),
@@ -175,8 +175,7 @@ impl StoreBuilder {
             Some(shared) => Arc::clone(shared),
             None => {
                 let shared: Arc<str> = Arc::from(index_name);
-                self.indices
-                    .insert(index_name.to_string(), Arc::clone(&shared));
+                self.indices.insert(Arc::clone(&shared));
                 shared
             }
         };
@@ -207,7 +206,7 @@ impl StoreBuilder {
         Ok(EmbeddedStore {
             reader,
             fields,
-            indices: self.indices.into_keys().collect(),
+            indices: self.indices.iter().map(|name| name.to_string()).collect(),
             catalog: self.catalog,
             documents: self.documents,
             max_buckets: aggs::MAX_BUCKETS,
