@@ -8,6 +8,7 @@ mod merge;
 pub mod normal;
 pub mod persistence;
 mod sliding;
+mod slope_search;
 mod slopes;
 pub mod trend;
 mod verdict;

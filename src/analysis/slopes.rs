@@ -2,33 +2,29 @@
 //! `(y_j − y_i)/(x_j − x_i)` without computing them all — the heart of Theil–Sen.
 //!
 //! The method is randomized slope selection in the manner of Matoušek (1991) and
-//! Dillencourt, Mount & Netanyahu (1992), specialised for a few hundred points:
+//! Dillencourt, Mount & Netanyahu (1992), specialised for a few hundred points. This
+//! module holds its parts; [`super::slope_search`] decides where to use them.
 //!
-//! 1. sample `m = 6n` random pairs (at most 8192); their slopes' quantiles bracket
-//!    the wanted ranks in an interval `(lo, hi]` that holds about `N/√m` slopes;
-//! 2. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
-//!    so sorting the points by `z_lo` with a merge sort counts the slopes `≤ lo` (its
-//!    inversions) in O(n log n);
-//! 3. merge-sorting that order by `z_hi` flips exactly the pairs whose slope lies in
-//!    `(lo, hi]`, so they are enumerated in O(n log n + their number); their slopes are
-//!    divided afterwards, as they are classified, in a pass that does not wait on the sort;
-//! 4. the wanted ranks are selected among those few candidates.
-//!
-//! A caller that judges the same series again a few points later (a backtest) may pass
-//! the bracket the previous selection returns: step 1 is then skipped, and the bracket
-//! (about 2,000 slopes of 41,000 for 288 points, where a sampled one holds about 3,000)
-//! makes steps 3 and 4 cheaper too.
+//! 1. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
+//!    so sorting the points by `z_t` with a merge sort counts the slopes `≤ t` (its
+//!    inversions) in O(n log n) ([`counted_order`]);
+//! 2. merge-sorting that order by `z_u` flips exactly the pairs whose slope lies between
+//!    `t` and `u`, so they are enumerated in O(n log n + their number) ([`reorder`]);
+//!    their slopes are divided afterwards, in a pass that does not wait on the sort;
+//! 3. a random sample of slopes ([`sample_slopes`]) says which `t` and `u` to try, and the
+//!    wanted ranks are selected among the few slopes enumerated between them.
 //!
 //! Rounding: in floating point, the order of `z` can disagree with the divided slope for
-//! slopes within rounding of `t`. So steps 2 and 3 run at `lo − δ` and `hi + δ`, `δ` a
-//! bound several times that disagreement ([`rounding_band`]), and the slopes enumerated
-//! within `δ` of either end are placed by their divided values. The order statistics are
-//! therefore exactly those of the divided slopes, as computing them all would give.
+//! slopes within rounding of `t`: within `δ`, a bound several times that disagreement
+//! ([`Magnitudes::band`]). The slopes within `δ` of a threshold are therefore placed by
+//! their divided values, and the order statistics are exactly those of the divided slopes,
+//! as computing them all would give.
 //!
-//! Expected O(n log n) overall. When a bracket misses (rare, by chance) or the order of `z`
-//! contradicts itself, it falls back to computing every slope.
+//! Expected O(n log n) overall. When the search gives up (by chance, or because the order
+//! of `z` contradicts itself) every slope is computed.
 
 use super::merge;
+use super::slope_search::SlopeSearch;
 
 /// Below this many points computing every slope is as fast.
 const BRUTE_FORCE_BELOW: usize = 48;
@@ -48,34 +44,37 @@ pub struct Selected {
     pub next: Option<Bracket>,
 }
 
-/// Slopes a next bracket holds on each side of the ranks found. Consecutive windows of a
-/// series share all but a few points, so their ranks move little: in the backtest bench
-/// (288 points, 3 new each step) the wanted ranks stay inside at about 98 % of the steps
-/// with 1,000 (64 % with 400), and the bracket still holds far fewer slopes than a
-/// sampled one.
-const NEXT_BRACKET_SLOPES: f64 = 1000.0;
-
-/// The slope order statistics at `ranks` (0-based among the pairs with `x_i < x_j`), for
-/// points with strictly increasing `x`; every rank must be below `n(n−1)/2`. Looks in
-/// `guess` first; when the wanted ranks are not all inside it, in a sampled bracket.
-pub fn select_near(x: &[f64], y: &[f64], ranks: &[usize], guess: Option<Bracket>) -> Selected {
+/// A search for the slope order statistics of points with strictly increasing `x`, when
+/// there are enough of them to be worth one (below that, computing every slope is as fast).
+pub(super) fn search_for(x: &[f64], y: &[f64]) -> Option<SlopeSearch> {
     debug_assert!(x.windows(2).all(|w| w[0] < w[1]));
-    if x.len() >= BRUTE_FORCE_BELOW {
-        let budget = 16 * x.len() + 8 * NEXT_BRACKET_SLOPES as usize + 4 * rank_span(ranks);
-        let guessed = guess.and_then(|g| select_in(x, y, ranks, Some(g.lo), Some(g.hi), budget));
-        if let Some(found) = guessed.or_else(|| select_by_sampling(x, y, ranks)) {
-            return found;
-        }
+    if x.len() < BRUTE_FORCE_BELOW {
+        return None;
     }
+    SlopeSearch::new(x, y)
+}
+
+/// The slope order statistics at `ranks` (0-based among the pairs with `x_i < x_j`, each
+/// below `n(n−1)/2`) of the points `search` was made for ([`search_for`]), looking in
+/// `guess` first; every slope is computed when there is no search or it gives up.
+pub(super) fn select_with(
+    search: &mut Option<SlopeSearch>,
+    x: &[f64],
+    y: &[f64],
+    ranks: &[usize],
+    guess: Option<Bracket>,
+) -> Selected {
+    if let Some(found) = search
+        .as_mut()
+        .and_then(|search| search.select(x, y, ranks, guess))
+    {
+        return found;
+    }
+    *search = None;
     Selected {
         values: select_brute_force(x, y, ranks),
         next: None,
     }
-}
-
-fn rank_span(ranks: &[usize]) -> usize {
-    let lowest = ranks.iter().min().copied().unwrap_or(0);
-    ranks.iter().max().copied().unwrap_or(0) - lowest
 }
 
 /// Every slope, then selection: O(n²).
@@ -93,16 +92,16 @@ pub fn select_brute_force(x: &[f64], y: &[f64], ranks: &[usize]) -> Vec<f64> {
 /// A slope as an integer with the order of [`f64::total_cmp`]: selection compares
 /// integers, which is about half again as fast as comparing the floats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Ordered(i64);
+pub(super) struct Ordered(i64);
 
 impl Ordered {
-    fn of(value: f64) -> Self {
+    pub(super) fn of(value: f64) -> Self {
         let bits = value.to_bits() as i64;
         // Negative floats order backwards by their bits: flip all but the sign bit.
         Ordered(bits ^ (((bits >> 63) as u64) >> 1) as i64)
     }
 
-    fn value(self) -> f64 {
+    pub(super) fn value(self) -> f64 {
         let bits = self.0 ^ (((self.0 >> 63) as u64) >> 1) as i64;
         f64::from_bits(bits as u64)
     }
@@ -115,7 +114,7 @@ fn order_statistic(values: &mut [Ordered], k: usize) -> Ordered {
 
 /// The order statistics at `ranks`, each selection confined to the part of `values` the
 /// previous ones left between them (so several nearby ranks cost little more than one).
-fn select_among(values: &mut [Ordered], ranks: &[usize]) -> Vec<f64> {
+pub(super) fn select_among(values: &mut [Ordered], ranks: &[usize]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..ranks.len()).collect();
     order.sort_unstable_by_key(|&i| ranks[i]);
     let mut found = vec![0.0; ranks.len()];
@@ -136,75 +135,6 @@ fn select_among(values: &mut [Ordered], ranks: &[usize]) -> Vec<f64> {
     found
 }
 
-fn select_by_sampling(x: &[f64], y: &[f64], ranks: &[usize]) -> Option<Selected> {
-    let n = x.len();
-    let pairs = n * (n - 1) / 2;
-    let lowest = *ranks.iter().min()?;
-    let highest = *ranks.iter().max()?;
-    if highest >= pairs {
-        return None;
-    }
-    let mut sample = sample_slopes(x, y, (6 * n).min(8192));
-    let m = sample.len() as f64;
-    // Sample positions three standard deviations beyond the wanted ranks' expected spots.
-    let spot = |rank: usize, side: f64| {
-        let share = rank as f64 / pairs as f64;
-        (share * m + side * (3.0 * (m * share * (1.0 - share)).sqrt() + 1.0)).floor()
-    };
-    let lo_at = spot(lowest, -1.0);
-    let hi_at = spot(highest, 1.0);
-    let lo = (lo_at >= 0.0).then(|| order_statistic(&mut sample, lo_at as usize).value());
-    // After the first selection everything above `lo_at` lies beyond it: search only there.
-    let above = if lo_at >= 0.0 { lo_at as usize + 1 } else { 0 };
-    let hi = (hi_at < m && hi_at as usize >= above)
-        .then(|| order_statistic(&mut sample[above..], hi_at as usize - above).value());
-    let budget = 16 * n + 8 * (pairs as f64 / m.sqrt()) as usize;
-    select_in(x, y, ranks, lo, hi, budget)
-}
-
-/// The order statistics at `ranks` when they all lie among the slopes in `(lo, hi]`
-/// (`None` for an unbounded end); `None` when they do not, or when more than `budget`
-/// slopes lie there. Also the bracket to try next time.
-fn select_in(
-    x: &[f64],
-    y: &[f64],
-    ranks: &[usize],
-    lo: Option<f64>,
-    hi: Option<f64>,
-    budget: usize,
-) -> Option<Selected> {
-    let lowest = *ranks.iter().min()?;
-    let highest = *ranks.iter().max()?;
-    // Classified by their divided values (what is reported), so the order statistics are
-    // exact: counted below `lo − δ`, and the slopes within `δ` of either end enumerated.
-    let largest_t = lo.unwrap_or(0.0).abs().max(hi.unwrap_or(0.0).abs());
-    let band = rounding_band(x, y, largest_t)?;
-    let (counted, enumerated) =
-        pairs_between(x, y, lo.map(|lo| lo - band), hi.map(|hi| hi + band), budget)?;
-    let mut near_lo = 0;
-    let mut candidates = Vec::with_capacity(enumerated.len());
-    for pair in enumerated {
-        let value = slope_of(x, y, pair.0 as usize, pair.1 as usize);
-        if lo.is_some_and(|lo| value <= lo) {
-            near_lo += 1;
-        } else if hi.is_none_or(|hi| value <= hi) {
-            candidates.push(Ordered::of(value));
-        }
-    }
-    let below = counted + near_lo;
-    let ceiling = below + candidates.len();
-    if lowest < below || highest >= ceiling {
-        return None;
-    }
-    let shifted: Vec<usize> = ranks.iter().map(|rank| rank - below).collect();
-    let count = candidates.len();
-    let values = select_among(&mut candidates, &shifted);
-    let next = lo
-        .zip(hi)
-        .and_then(|(lo, hi)| next_bracket(&values, count, hi - lo));
-    Some(Selected { values, next })
-}
-
 /// How many slopes are `≤ lo` (none when `lo` is `None`: −∞), and the pairs `(i, j)` whose
 /// slopes lie in `(lo, hi]` (`None`: +∞), in O(n log n + their number). `None` when more
 /// than `budget` lie in the bracket, a key is not finite, or the order contradicts itself.
@@ -217,35 +147,81 @@ fn pairs_between(
     hi: Option<f64>,
     budget: usize,
 ) -> Option<(usize, Vec<(u32, u32)>)> {
-    let n = x.len();
-    // Order by z_lo (index order when lo is −∞), counting the slopes ≤ lo.
-    let (mut order, below) = match lo {
-        Some(lo) => {
-            let mut order = keyed_at(x, y, lo)?;
-            let below = merge::sort_counting_flips(&mut order, &goes_before);
-            (order, usize::try_from(below).ok()?)
-        }
-        None => ((0..n).map(|i| Keyed::new(0.0, i)).collect(), 0),
-    };
-    // Sort into z_hi order; every pair that flips is one slope in (lo, hi].
-    for item in &mut order {
-        let i = item.index as usize;
-        item.key = match hi {
-            Some(hi) => y[i] - hi * x[i],
-            // Every slope is ≤ +∞: the final order is reversed index order.
-            None => -(i as f64),
-        };
+    let (mut order, below) = counted_order(x, y, lo.unwrap_or(f64::NEG_INFINITY))?;
+    let pairs = reorder(x, y, &mut order, hi.unwrap_or(f64::INFINITY), budget, true)?;
+    Some((below, pairs))
+}
+
+/// The points sorted by `z = y − t·x` (ties: the later point first), and how many pairs
+/// that order inverts: the slopes `≤ t`, but for those within rounding of `t`. `t = −∞`
+/// is index order (nothing inverted), `+∞` its reverse. `None` when a key is not finite.
+pub(super) fn counted_order(x: &[f64], y: &[f64], t: f64) -> Option<(Vec<Keyed>, usize)> {
+    let mut order: Vec<Keyed> = (0..x.len())
+        .map(|i| Keyed::new(key_at(x, y, t, i), i))
+        .collect();
+    if !order.iter().all(|k| k.key.is_finite()) {
+        return None;
+    }
+    let inverted = merge::sort_counting_flips(&mut order, &goes_before);
+    Some((order, usize::try_from(inverted).ok()?))
+}
+
+/// Re-sorts `order` (sorted by `z` under some slope `s`) by `z` under `t`, returning every
+/// pair `(earlier, later)` whose order flips on the way: the slopes in `(s, t]` when
+/// `rising` (`t > s`), in `(t, s]` otherwise, but for those within rounding of `s` or `t`.
+/// `None` when more than `budget` pairs flip, a key is not finite, or a pair flips the
+/// wrong way (rounding disagreeing with the division), so the caller can fall back.
+pub(super) fn reorder(
+    x: &[f64],
+    y: &[f64],
+    order: &mut [Keyed],
+    t: f64,
+    budget: usize,
+    rising: bool,
+) -> Option<Vec<(u32, u32)>> {
+    for item in order.iter_mut() {
+        item.key = key_at(x, y, t, item.index as usize);
         if !item.key.is_finite() {
             return None;
         }
     }
-    let pairs = flips_between(&mut order, budget)?;
-    Some((below, pairs))
+    let mut pairs = Vec::new();
+    let completed = merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
+        if pairs.len() + passed.len() > budget {
+            return false;
+        }
+        let moving = item.index;
+        // Rising, a later point overtakes earlier ones (the pair becomes inverted); falling,
+        // an earlier point overtakes later ones. The other way is impossible in exact
+        // arithmetic.
+        if passed.iter().any(|other| (other.index > moving) == rising) {
+            return false;
+        }
+        pairs.extend(
+            passed
+                .iter()
+                .map(|other| (other.index.min(moving), other.index.max(moving))),
+        );
+        true
+    });
+    completed.then_some(pairs)
+}
+
+/// Point `i`'s key under slope `t`: `y − t·x`; under ±∞ its index (reversed for +∞),
+/// the order every pair takes there.
+fn key_at(x: &[f64], y: &[f64], t: f64, i: usize) -> f64 {
+    if t == f64::NEG_INFINITY {
+        i as f64
+    } else if t == f64::INFINITY {
+        -(i as f64)
+    } else {
+        y[i] - t * x[i]
+    }
 }
 
 /// The slope of the pair `(i, j)`: every slope the selection compares or reports is
 /// divided here, so all of them round alike.
-fn slope_of(x: &[f64], y: &[f64], i: usize, j: usize) -> f64 {
+pub(super) fn slope_of(x: &[f64], y: &[f64], i: usize, j: usize) -> f64 {
     (y[j] - y[i]) / (x[j] - x[i])
 }
 
@@ -256,9 +232,9 @@ fn slope_of(x: &[f64], y: &[f64], i: usize, j: usize) -> f64 {
 ///
 /// The count by the order of `y − t·x` can disagree with the divisions for slopes within
 /// rounding of `t`, so the slopes are counted at `t − δ` and those in `(t − δ, t + δ]`
-/// enumerated and compared by their divided values; `δ` is [`rounding_band`].
+/// enumerated and compared by their divided values; `δ` is [`Magnitudes::band`].
 pub(super) fn count_at_most(x: &[f64], y: &[f64], t: f64) -> Option<usize> {
-    let band = rounding_band(x, y, t.abs())?;
+    let band = Magnitudes::of(x, y)?.band(t.abs())?;
     let (below, near) = pairs_between(x, y, Some(t - band), Some(t + band), usize::MAX)?;
     Some(
         below
@@ -269,50 +245,59 @@ pub(super) fn count_at_most(x: &[f64], y: &[f64], t: f64) -> Option<usize> {
     )
 }
 
-/// A slope distance beyond which classifying a pair by the order of `y − t·x` (for `|t|`
-/// up to `largest_t`) and by its divided slope cannot disagree; `None` when `x` does not
-/// strictly increase or the bound is not finite.
-///
-/// With `u = 2⁻⁵³` (each operation off by at most half an ulp; Higham 2002, §2.2),
-/// `z = y − t·x` is off by at most `u(|y| + 2|t·x|)(1 + u)`, so two keys compare as their
-/// exact values do unless the slope is within `2u(Y + 2TX)(1 + u)/Δx` of `t` (`Y`, `X`
-/// the largest magnitudes, `T = largest_t`, `Δx` the least spacing); a divided slope is off
-/// by at most `3u|s|` to first order (the differences and the division each rounded once).
-/// The band is four times their sum.
-fn rounding_band(x: &[f64], y: &[f64], largest_t: f64) -> Option<f64> {
-    let u = f64::EPSILON / 2.0;
-    let spacing = x
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .fold(f64::INFINITY, f64::min);
-    if !(spacing > 0.0 && spacing.is_finite()) {
-        return None;
-    }
-    let largest = |values: &[f64]| values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let keys = 2.0 * u * (largest(y) + 2.0 * largest_t * largest(x)) * (1.0 + u) / spacing;
-    let band = 4.0 * (keys + 3.0 * u * largest_t);
-    band.is_finite().then_some(band)
+/// The sizes of a series that bound rounding: the largest `|x|` and `|y|` and the least
+/// spacing of `x`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Magnitudes {
+    largest_x: f64,
+    largest_y: f64,
+    spacing: f64,
 }
 
-/// Around the values found, `NEXT_BRACKET_SLOPES` slopes wider on each side at the density
-/// just seen (`count` slopes over `width`); `None` when that density is not usable.
-fn next_bracket(values: &[f64], count: usize, width: f64) -> Option<Bracket> {
-    let least = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let most = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let margin = NEXT_BRACKET_SLOPES * width / count as f64;
-    let bracket = Bracket {
-        lo: least - margin,
-        hi: most + margin,
-    };
-    (margin > 0.0 && bracket.lo.is_finite() && bracket.hi.is_finite() && bracket.lo < least)
-        .then_some(bracket)
+impl Magnitudes {
+    /// `None` when `x` does not strictly increase or a magnitude is not finite.
+    pub(super) fn of(x: &[f64], y: &[f64]) -> Option<Magnitudes> {
+        let spacing = x
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(f64::INFINITY, f64::min);
+        let largest = |values: &[f64]| values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        let magnitudes = Magnitudes {
+            largest_x: largest(x),
+            largest_y: largest(y),
+            spacing,
+        };
+        (spacing > 0.0
+            && spacing.is_finite()
+            && magnitudes.largest_x.is_finite()
+            && magnitudes.largest_y.is_finite())
+        .then_some(magnitudes)
+    }
+
+    /// A slope distance beyond which classifying a pair by the order of `y − t·x` (for
+    /// `|t|` up to `largest_t`) and by its divided slope cannot disagree; `None` when the
+    /// bound is not finite.
+    ///
+    /// With `u = 2⁻⁵³` (each operation off by at most half an ulp; Higham 2002, §2.2),
+    /// `z = y − t·x` is off by at most `u(|y| + 2|t·x|)(1 + u)`, so two keys compare as
+    /// their exact values do unless the slope is within `2u(Y + 2TX)(1 + u)/Δx` of `t`
+    /// (`Y`, `X` the largest magnitudes, `T = largest_t`, `Δx` the least spacing); a
+    /// divided slope is off by at most `3u|s|` to first order (the differences and the
+    /// division each rounded once). The band is four times their sum.
+    pub(super) fn band(&self, largest_t: f64) -> Option<f64> {
+        let u = f64::EPSILON / 2.0;
+        let keys = 2.0 * u * (self.largest_y + 2.0 * largest_t * self.largest_x) * (1.0 + u)
+            / self.spacing;
+        let band = 4.0 * (keys + 3.0 * u * largest_t);
+        band.is_finite().then_some(band)
+    }
 }
 
 /// `count` slopes of pseudo-random pairs. Seeded from the data size, so the result of a
 /// selection never depends on chance (only how fast it is found). One 64-bit LCG step
 /// gives both indices (its high and low halves, each scaled to `0..n` by a multiply), so
 /// consecutive pairs do not wait on a long chain of generator arithmetic.
-fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<Ordered> {
+pub(super) fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<Ordered> {
     let n = x.len() as u64;
     let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ n;
     let mut slopes = Vec::with_capacity(count);
@@ -333,7 +318,7 @@ fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<Ordered> {
 
 /// A point's key `z = y − t·x` under some slope `t`, and the point.
 #[derive(Debug, Clone, Copy)]
-struct Keyed {
+pub(super) struct Keyed {
     key: f64,
     index: u32,
 }
@@ -347,50 +332,19 @@ impl Keyed {
     }
 }
 
-/// The points keyed by `z = y − t·x`, under which pairs with slope `≤ t` are out of index
-/// order. `None` if any key is not finite (then the caller falls back to the exact method).
-fn keyed_at(x: &[f64], y: &[f64], t: f64) -> Option<Vec<Keyed>> {
-    let keyed: Vec<Keyed> = x
-        .iter()
-        .zip(y)
-        .enumerate()
-        .map(|(i, (x, y))| Keyed::new(y - t * x, i))
-        .collect();
-    keyed.iter().all(|k| k.key.is_finite()).then_some(keyed)
-}
-
 /// `a` goes before `b` when `z_a < z_b`, or on a tie when `a` is the later point: then a
 /// pair `i < j` is out of index order exactly when `z_j ≤ z_i`, i.e. its slope is `≤ t`.
 fn goes_before(a: &Keyed, b: &Keyed) -> bool {
     a.key < b.key || (a.key == b.key && a.index > b.index)
 }
 
-/// Sorts `order` (sorted by the lower key, keyed by the upper one) by its keys, returning
-/// every pair whose order flips on the way (exactly the pairs with a slope in `(lo, hi]`)
-/// as `(earlier, later)` point indices. `None` when more than `budget` pairs flip or a
-/// pair flips back into index order (rounding disagreeing with the division), so the
-/// caller can fall back.
-fn flips_between(order: &mut [Keyed], budget: usize) -> Option<Vec<(u32, u32)>> {
-    let mut pairs = Vec::new();
-    let completed = merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
-        if pairs.len() + passed.len() > budget {
-            return false;
-        }
-        let after = item.index;
-        // Out of index order under the lower key and back in order under the upper one:
-        // impossible in exact arithmetic.
-        if passed.iter().any(|other| other.index > after) {
-            return false;
-        }
-        pairs.extend(passed.iter().map(|other| (other.index, after)));
-        true
-    });
-    completed.then_some(pairs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn select_near(x: &[f64], y: &[f64], ranks: &[usize], guess: Option<Bracket>) -> Selected {
+        select_with(&mut search_for(x, y), x, y, ranks, guess)
+    }
 
     fn series(n: usize, seed: u64, levels: u64) -> (Vec<f64>, Vec<f64>) {
         let mut state = seed;
@@ -407,14 +361,15 @@ mod tests {
     }
 
     #[test]
-    fn sampling_finds_the_same_order_statistics_as_brute_force() {
+    fn the_search_finds_the_same_order_statistics_as_brute_force() {
         for (n, levels) in [(48, 1000), (96, 7), (288, 1_000_000), (500, 3), (1000, 50)] {
             let (x, y) = series(n, n as u64, levels);
             let pairs = n * (n - 1) / 2;
             let ranks = [0, pairs / 3, pairs / 2, pairs / 2 + 1, pairs - 1];
-            let found = select_by_sampling(&x, &y, &ranks[1..4]);
+            let found =
+                SlopeSearch::new(&x, &y).and_then(|mut s| s.select(&x, &y, &ranks[1..4], None));
             let expected = select_brute_force(&x, &y, &ranks[1..4]);
-            // Sampling may decline (then `select_near` falls back); when it answers, it is exact.
+            // The search may give up (then every slope is computed); when it answers, it is exact.
             if let Some(found) = found {
                 assert_eq!(found.values, expected, "n = {n}, levels = {levels}");
             }
@@ -422,6 +377,74 @@ mod tests {
                 select_near(&x, &y, &ranks, None).values,
                 select_brute_force(&x, &y, &ranks),
                 "n = {n}, levels = {levels}"
+            );
+        }
+    }
+
+    /// One search asked again and again (the median, then Sen's interval, then ranks on
+    /// both sides of what it has seen, the extremes, and the middle once more) answers
+    /// each time what computing every slope answers; for typical series it never gives up.
+    #[test]
+    fn a_search_asked_again_answers_each_query_exactly() {
+        for (n, levels, typical) in [
+            (48, 1000, true),
+            (97, 5, false),
+            (288, 1_000_000, true),
+            (288, 3, false),
+            (600, 40, true),
+        ] {
+            let (x, y) = series(n, n as u64 + 7, levels);
+            let pairs = n * (n - 1) / 2;
+            let middle = [(pairs - 1) / 2, pairs / 2];
+            let queries: [&[usize]; 6] = [
+                &middle,
+                &[pairs / 2 - pairs / 12, pairs / 2 + pairs / 12],
+                &[pairs / 2 + pairs / 11, pairs / 3],
+                &[pairs / 2 - 7],
+                &[0, pairs - 1],
+                &middle,
+            ];
+            let mut search = SlopeSearch::new(&x, &y).unwrap();
+            for ranks in queries {
+                let expected = select_brute_force(&x, &y, ranks);
+                match search.select(&x, &y, ranks, None) {
+                    Some(found) => assert_eq!(found.values, expected, "n {n}, ranks {ranks:?}"),
+                    None => assert!(!typical, "gave up: n {n}, levels {levels}, {ranks:?}"),
+                }
+            }
+        }
+    }
+
+    /// Where many slopes are equal but for rounding, the ranks around every anchor a
+    /// search sets (all within a few thousand of the median, asked one by one) are those
+    /// of the divided slopes: the search places the slopes near its thresholds by their
+    /// divided values.
+    #[test]
+    fn ranks_beside_the_search_thresholds_are_exact_when_rounding_disagrees() {
+        let mut state = 5_u64;
+        let n = 288;
+        let x: Vec<f64> = (0..n).map(|i| 300.0 * i as f64 - 86_400.0).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 33) % 5) as f64 - 0.1 * i as f64
+            })
+            .collect();
+        let pairs = n * (n - 1) / 2;
+        let mut all: Vec<f64> = (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+            .map(|(i, j)| slope_of(&x, &y, i, j))
+            .collect();
+        all.sort_by(f64::total_cmp);
+        let mut search = SlopeSearch::new(&x, &y).unwrap();
+        for rank in (pairs / 2 - 3000..pairs / 2 + 3000).step_by(7) {
+            let found = search.select(&x, &y, &[rank], None).unwrap();
+            assert_eq!(
+                found.values[0].to_bits(),
+                all[rank].to_bits(),
+                "rank {rank}"
             );
         }
     }
@@ -443,10 +466,9 @@ mod tests {
             let found = select_near(x, y, &ranks, guess);
             assert_eq!(found.values, expected, "window at {start}");
             if let Some(bracket) = guess {
-                carried += usize::from(
-                    select_in(x, y, &ranks, Some(bracket.lo), Some(bracket.hi), usize::MAX)
-                        .is_some(),
-                );
+                let mut search = SlopeSearch::new(x, y).unwrap();
+                assert!(search.select(x, y, &ranks, Some(bracket)).is_some());
+                carried += usize::from(!search.used_sample());
             }
             guess = found.next;
             for wrong in [
@@ -534,10 +556,11 @@ mod tests {
     }
 
     #[test]
-    fn sampling_answers_for_a_typical_series() {
+    fn the_search_answers_for_a_typical_series() {
         let (x, y) = series(288, 42, 1_000_000);
         let pairs = 288 * 287 / 2;
-        assert!(select_by_sampling(&x, &y, &[pairs / 2]).is_some());
+        let mut search = SlopeSearch::new(&x, &y).unwrap();
+        assert!(search.select(&x, &y, &[pairs / 2], None).is_some());
     }
 
     /// The integer keys order like `total_cmp`, zeros and extremes included, and give the

@@ -17,6 +17,7 @@
 
 use super::kendall::{self, MannKendall};
 pub use super::sliding::SlidingScore;
+use super::slope_search::SlopeSearch;
 use super::slopes;
 pub use super::slopes::Bracket;
 use super::window::median_in_place;
@@ -36,7 +37,7 @@ pub struct TheilSen {
 /// Fits the Theil–Sen line through `(x, y)`, with a confidence interval at `confidence`
 /// (e.g. 0.95) computed as in Sen (1968), eq. 2.6 — the method of `scipy.stats.theilslopes`.
 pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Result<TheilSen, AnalysisError> {
-    let points = Points::new(x, y)?;
+    let mut points = Points::new(x, y)?;
     let count = points.slope_count();
     let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence, None));
     let middle = median_ranks(count);
@@ -62,11 +63,7 @@ fn sen_interval_given(
     confidence: f64,
     y_variance: Option<f64>,
 ) -> Result<(f64, f64), AnalysisError> {
-    let points = Points::new(x, y)?;
-    let count = points.slope_count();
-    let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence, y_variance));
-    let found = points.select(&[lower, upper]);
-    Ok((found[0], found[1]))
+    Ok(Points::new(x, y)?.interval(x, y, confidence, y_variance))
 }
 
 /// `z·σ` of Sen (1968) eq. 2.6: σ² is Var(S) with the ties in `x` and in `y` removed.
@@ -97,10 +94,7 @@ pub fn sen_slope_near(
     y: &[f64],
     hint: &mut Option<Bracket>,
 ) -> Result<f64, AnalysisError> {
-    let points = Points::new(x, y)?;
-    let middle = median_ranks(points.slope_count());
-    let found = points.select_near(&[middle.0, middle.1], hint);
-    Ok((found[0] + found[1]) / 2.0)
+    Ok(Points::new(x, y)?.median_slope(hint))
 }
 
 /// What is carried from one call to the next for a caller that judges the same series
@@ -164,13 +158,16 @@ fn tie_term(values: &[f64]) -> f64 {
         .sum()
 }
 
-/// Validated points, scaled by powers of two (exactly) so no difference can overflow.
+/// Validated points, scaled by powers of two (exactly) so no difference can overflow, and
+/// the search for their slopes' order statistics, which keeps what it learns from one
+/// selection to the next (the median, then Sen's interval).
 struct Points {
     x: Vec<f64>,
     y: Vec<f64>,
     /// Multiplies a slope of the scaled points back to the caller's units.
     unscale: f64,
     increasing: bool,
+    search: Option<SlopeSearch>,
 }
 
 impl Points {
@@ -185,14 +182,18 @@ impl Points {
         check_finite(y)?;
         check_enough(x.len())?;
         let (x_scale, y_scale) = (overflow_guard(x), overflow_guard(y));
-        let points = Points {
+        let mut points = Points {
             x: x.iter().map(|v| v * x_scale).collect(),
             y: y.iter().map(|v| v * y_scale).collect(),
             unscale: x_scale / y_scale,
             increasing: x.windows(2).all(|w| w[0] < w[1]),
+            search: None,
         };
         if points.slope_count() == 0 {
             return Err(AnalysisError::NoSlope);
+        }
+        if points.increasing {
+            points.search = slopes::search_for(&points.x, &points.y);
         }
         Ok(points)
     }
@@ -212,13 +213,35 @@ impl Points {
         n * (n - 1) / 2 - tied
     }
 
-    fn select(&self, ranks: &[usize]) -> Vec<f64> {
+    /// The median slope, looked for first in `hint` ([`sen_slope_near`]).
+    fn median_slope(&mut self, hint: &mut Option<Bracket>) -> f64 {
+        let middle = median_ranks(self.slope_count());
+        let found = self.select_near(&[middle.0, middle.1], hint);
+        (found[0] + found[1]) / 2.0
+    }
+
+    /// Sen's interval of the points `x`, `y` (in the caller's units) at `confidence`
+    /// ([`sen_interval_given`]).
+    fn interval(
+        &mut self,
+        x: &[f64],
+        y: &[f64],
+        confidence: f64,
+        y_variance: Option<f64>,
+    ) -> (f64, f64) {
+        let count = self.slope_count();
+        let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence, y_variance));
+        let found = self.select(&[lower, upper]);
+        (found[0], found[1])
+    }
+
+    fn select(&mut self, ranks: &[usize]) -> Vec<f64> {
         self.select_near(ranks, &mut None)
     }
 
     /// [`Self::select`], trying `hint` (in the caller's units) first and replacing it with
     /// where to look next time.
-    fn select_near(&self, ranks: &[usize], hint: &mut Option<Bracket>) -> Vec<f64> {
+    fn select_near(&mut self, ranks: &[usize], hint: &mut Option<Bracket>) -> Vec<f64> {
         if !self.increasing {
             *hint = None;
             let found = self.select_unordered(ranks);
@@ -228,7 +251,7 @@ impl Points {
             lo: b.lo / self.unscale,
             hi: b.hi / self.unscale,
         });
-        let found = slopes::select_near(&self.x, &self.y, ranks, guess);
+        let found = slopes::select_with(&mut self.search, &self.x, &self.y, ranks, guess);
         *hint = found.next.map(|b| Bracket {
             lo: b.lo * self.unscale,
             hi: b.hi * self.unscale,
@@ -386,14 +409,19 @@ impl TrendAnalysis {
         hints: &mut TrendHints,
     ) -> Result<TrendAnalysis, AnalysisError> {
         let slope = sen_slope_near(x, y, &mut hints.slope)?;
-        Ok(TrendAnalysis {
+        Ok(self.with_line(x, y, slope))
+    }
+
+    /// With the line of `slope` through `(x, y)` (Conover's intercept), without interval.
+    fn with_line(self, x: &[f64], y: &[f64], slope: f64) -> TrendAnalysis {
+        TrendAnalysis {
             test: self.test,
             line: Some(FittedLine {
                 slope,
                 intercept: conover_intercept(x, y, slope),
                 interval: None,
             }),
-        })
+        }
     }
 
     /// Significant at the question's level, in the bad direction.
@@ -452,15 +480,19 @@ pub fn analyze(
     if !tested.worth_a_line(question) {
         return Ok(tested);
     }
+    // One search serves the slope and, later, the interval: the second selection starts
+    // from what the first one learned.
+    let mut points = Points::new(x, y)?;
+    let slope = points.median_slope(&mut None);
     let mut analysis = tested
-        .fitted_near(x, y, &mut TrendHints::default())?
+        .with_line(x, y, slope)
         .corrected(x, y, question.significance);
     if question.interval
         && analysis.is_bad(question)
         && let Some(line) = analysis.line.as_mut()
     {
         let y_variance = Some(analysis.test.variance);
-        line.interval = Some(sen_interval_given(x, y, question.confidence, y_variance)?);
+        line.interval = Some(points.interval(x, y, question.confidence, y_variance));
     }
     Ok(analysis)
 }
@@ -533,7 +565,7 @@ fn split_seasons(x: &[f64], y: &[f64], season_of: &[usize]) -> Vec<(Vec<f64>, Ve
 /// Counting the slopes `≤ t` decides it in O(n log n) unless the middle two slopes lie on
 /// either side of `t`; then the median is selected.
 pub fn sen_slope_at_most(x: &[f64], y: &[f64], t: f64) -> Result<bool, AnalysisError> {
-    let points = Points::new(x, y)?;
+    let mut points = Points::new(x, y)?;
     let (lower, upper) = median_ranks(points.slope_count());
     let scaled = t / points.unscale;
     if points.increasing
