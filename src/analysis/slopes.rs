@@ -330,6 +330,10 @@ impl Keyed {
             index: index as u32,
         }
     }
+
+    pub(super) fn index(&self) -> u32 {
+        self.index
+    }
 }
 
 /// `a` goes before `b` when `z_a < z_b`, or on a tie when `a` is the later point: then a
