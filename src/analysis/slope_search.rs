@@ -506,7 +506,7 @@ impl Chain {
             threshold.unwrap_or(f64::INFINITY),
             magnitudes,
         )?;
-        let mut order = self.high_order.clone();
+        let mut order = std::mem::take(&mut self.high_order);
         let crossed = slopes::reorder(x, y, &mut order, threshold, budget, true)?;
         let upper = Anchor::at(threshold, self.high.inverted + crossed.len(), magnitudes)?;
         self.segments
@@ -530,7 +530,7 @@ impl Chain {
             threshold.unwrap_or(f64::NEG_INFINITY),
             magnitudes,
         )?;
-        let mut order = self.low_order.clone();
+        let mut order = std::mem::take(&mut self.low_order);
         let crossed = slopes::reorder(x, y, &mut order, threshold, budget, false)?;
         let inverted = self.low.inverted.checked_sub(crossed.len())?;
         let lower = Anchor::at(threshold, inverted, magnitudes)?;

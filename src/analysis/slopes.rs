@@ -185,7 +185,7 @@ pub(super) fn reorder(
             return None;
         }
     }
-    let mut pairs = Vec::new();
+    let mut pairs = Vec::with_capacity(budget.min(8 * order.len()));
     let completed = merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
         if pairs.len() + passed.len() > budget {
             return false;
