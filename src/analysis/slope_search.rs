@@ -141,10 +141,10 @@ impl SlopeSearch {
             let (first, end) = chain.answers();
             if highest >= end {
                 let need = highest + 1 - chain.high.inverted.min(highest);
-                self.walk_up(x, y, need)?;
+                self.walk(x, y, need, true)?;
             } else if lowest < first {
                 let need = chain.low.inverted.saturating_sub(lowest).max(1);
-                self.walk_down(x, y, need)?;
+                self.walk(x, y, need, false)?;
             } else {
                 return None;
             }
@@ -171,13 +171,14 @@ impl SlopeSearch {
                 .magnitudes
                 .band(guess.hi.abs())
                 .map(|band| guess.hi + band);
-            if let (Some(lo), Some(hi)) = (lo, hi) {
-                let mut chain = Chain::counted_at(x, y, lo, &self.magnitudes)?;
+            if let (Some(lo), Some(hi)) = (lo, hi)
+                && let Some(mut chain) = Chain::counted_at(x, y, lo, &self.magnitudes)
+            {
                 let budget =
                     16 * x.len() + 8 * NEXT_BRACKET_SLOPES as usize + 4 * (highest - lowest);
                 // A wrong guess costs a little time, never a wrong answer: start afresh.
                 if chain
-                    .walk(x, y, Some(hi), budget, &self.magnitudes)
+                    .walk(x, y, Some(hi), budget, &self.magnitudes, true)
                     .is_some()
                 {
                     return Some(chain);
@@ -192,32 +193,25 @@ impl SlopeSearch {
         Chain::counted_at(x, y, threshold, &self.magnitudes)
     }
 
-    /// Extends the chain upwards far enough that `need` more slopes are probably crossed.
-    fn walk_up(&mut self, x: &[f64], y: &[f64], need: usize) -> Option<()> {
-        let high = self.chain.as_ref()?.high.threshold;
+    /// Extends the chain upwards (`rising`) or downwards far enough that `need` more slopes
+    /// are probably crossed.
+    fn walk(&mut self, x: &[f64], y: &[f64], need: usize, rising: bool) -> Option<()> {
+        let chain = self.chain.as_ref()?;
+        let from = if rising { chain.high } else { chain.low }.threshold;
         let (pairs, magnitudes) = (self.pairs, self.magnitudes);
         let sample = self.sample(x, y);
         let steps = steps_for(need, pairs, sample.len());
-        let position = sample.count_at_most(high) + steps - 1;
-        let threshold = (position < sample.len()).then(|| sample.at(position));
+        let threshold = if rising {
+            let position = sample.count_at_most(from) + steps - 1;
+            (position < sample.len()).then(|| sample.at(position))
+        } else {
+            let below = sample.count_below(from);
+            (below >= steps).then(|| sample.at(below - steps))
+        };
         let budget = budget_for(x.len(), steps, pairs, sample.len());
         self.chain
             .as_mut()?
-            .walk(x, y, threshold, budget, &magnitudes)
-    }
-
-    /// Extends the chain downwards far enough that `need` more slopes are probably crossed.
-    fn walk_down(&mut self, x: &[f64], y: &[f64], need: usize) -> Option<()> {
-        let low = self.chain.as_ref()?.low.threshold;
-        let (pairs, magnitudes) = (self.pairs, self.magnitudes);
-        let sample = self.sample(x, y);
-        let steps = steps_for(need, pairs, sample.len());
-        let below = sample.count_below(low);
-        let threshold = (below >= steps).then(|| sample.at(below - steps));
-        let budget = budget_for(x.len(), steps, pairs, sample.len());
-        self.chain
-            .as_mut()?
-            .walk_down(x, y, threshold, budget, &magnitudes)
+            .walk(x, y, threshold, budget, &magnitudes, rising)
     }
 
     /// The point indices in the order of `y − s·x` at the end of the chain whose count is
@@ -490,9 +484,9 @@ impl Chain {
         (width.is_finite() && width > 0.0).then(|| crossed / width)
     }
 
-    /// Extends the chain from its highest anchor to `threshold` (`None`: +∞), enumerating
-    /// the slopes crossed; `None` when more than `budget` are or rounding contradicts
-    /// itself.
+    /// Extends the chain from its highest anchor to `threshold` when `rising` (`None`:
+    /// +∞), else from its lowest (`None`: −∞), enumerating the slopes crossed; `None` when
+    /// more than `budget` are or rounding contradicts itself.
     fn walk(
         &mut self,
         x: &[f64],
@@ -500,44 +494,27 @@ impl Chain {
         threshold: Option<f64>,
         budget: usize,
         magnitudes: &Magnitudes,
+        rising: bool,
     ) -> Option<()> {
-        let threshold = apart(
-            self.high.threshold,
-            threshold.unwrap_or(f64::INFINITY),
-            magnitudes,
-        )?;
-        let mut order = std::mem::take(&mut self.high_order);
-        let crossed = slopes::reorder(x, y, &mut order, threshold, budget, true)?;
-        let upper = Anchor::at(threshold, self.high.inverted + crossed.len(), magnitudes)?;
-        self.segments
-            .push(Segment::new(self.high, upper, divided(x, y, &crossed)));
-        self.high = upper;
-        self.high_order = order;
-        Some(())
-    }
-
-    /// [`Self::walk`] downwards from the lowest anchor (`None`: −∞).
-    fn walk_down(
-        &mut self,
-        x: &[f64],
-        y: &[f64],
-        threshold: Option<f64>,
-        budget: usize,
-        magnitudes: &Magnitudes,
-    ) -> Option<()> {
-        let threshold = apart(
-            self.low.threshold,
-            threshold.unwrap_or(f64::NEG_INFINITY),
-            magnitudes,
-        )?;
-        let mut order = std::mem::take(&mut self.low_order);
-        let crossed = slopes::reorder(x, y, &mut order, threshold, budget, false)?;
-        let inverted = self.low.inverted.checked_sub(crossed.len())?;
-        let lower = Anchor::at(threshold, inverted, magnitudes)?;
-        self.segments
-            .insert(0, Segment::new(lower, self.low, divided(x, y, &crossed)));
-        self.low = lower;
-        self.low_order = order;
+        let (end, end_order, beyond) = if rising {
+            (self.high, &mut self.high_order, f64::INFINITY)
+        } else {
+            (self.low, &mut self.low_order, f64::NEG_INFINITY)
+        };
+        let threshold = apart(end.threshold, threshold.unwrap_or(beyond), magnitudes)?;
+        let mut order = std::mem::take(end_order);
+        let crossed = slopes::reorder(x, y, &mut order, threshold, budget, rising)?;
+        let slopes = divided(x, y, &crossed);
+        if rising {
+            let upper = Anchor::at(threshold, end.inverted + crossed.len(), magnitudes)?;
+            self.segments.push(Segment::new(end, upper, slopes));
+            (self.high, self.high_order) = (upper, order);
+        } else {
+            let inverted = end.inverted.checked_sub(crossed.len())?;
+            let lower = Anchor::at(threshold, inverted, magnitudes)?;
+            self.segments.insert(0, Segment::new(lower, end, slopes));
+            (self.low, self.low_order) = (lower, order);
+        }
         Some(())
     }
 }

@@ -5,7 +5,9 @@
 //! - **Theil–Sen** (Theil 1950, Sen 1968): the slope is the median of the pairwise slopes
 //!   `(y_j − y_i)/(x_j − x_i)`; the intercept is Conover's `median(y) − slope·median(x)`.
 //!   Its breakdown point is about 29 %: that many arbitrary outliers cannot drag it far.
-//!   Computed by slope selection in expected O(n log n) (module `analysis::slopes`).
+//!   Computed by slope selection in expected O(n log n) (modules `analysis::slopes` and
+//!   `analysis::slope_search`); `analyze` keeps one search per series, so Sen's interval
+//!   continues from where the median was found.
 //! - **Sen's interval** (Sen 1968, eq. 2.6): with `N` slopes sorted and
 //!   `σ² = Var(S)` of the Mann–Kendall test (ties in x and y removed), the bounds are the
 //!   slopes of rank `round((N − z·σ)/2)` and `round((N + z·σ)/2) + 1` (1-based), as in
