@@ -22,7 +22,7 @@
 //!
 //! For the median of 288 points a search enumerates about 1,300 slopes, where a bracket
 //! drawn from a sample of 6n held about 3,000; Sen's interval afterwards costs two walks
-//! outward (about 2,800 slopes in all) instead of a second search whose bracket held
+//! outward (about 2,900 slopes in all) instead of a second search whose bracket held
 //! about 6,000.
 //!
 //! Exactness is as in [`super::slopes`]: a pair is classified by the order of `z`, which
