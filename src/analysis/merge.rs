@@ -1,5 +1,5 @@
-//! Merge sorts that count or report every pair whose order they flip: the one mechanism
-//! behind Mann–Kendall's inversion count and slope selection's counting and enumeration.
+//! Sorts that count or report every pair whose order they flip: the one mechanism behind
+//! Mann–Kendall's inversion count and slope selection's counting and enumeration.
 
 /// Sorts `items` so that `before(a, b)` holds for no later `a` and earlier `b` (`before`
 /// must be a strict weak order; equal items keep their order). Each time an item moves
@@ -16,6 +16,30 @@ pub fn sort_reporting_flips<T: Copy>(
     };
     let mut buffer = vec![first; items.len()];
     merge(items, &mut buffer, before, flipped)
+}
+
+/// [`sort_reporting_flips`] by insertion: each item is reported once with every item it
+/// passes. O(n + flips), so cheaper than merging when `items` are nearly in order.
+pub fn insert_reporting_flips<T: Copy>(
+    items: &mut [T],
+    before: &impl Fn(&T, &T) -> bool,
+    flipped: &mut impl FnMut(&[T], T) -> bool,
+) -> bool {
+    for i in 1..items.len() {
+        let item = items[i];
+        let mut j = i;
+        while j > 0 && before(&item, &items[j - 1]) {
+            j -= 1;
+        }
+        if j < i {
+            if !flipped(&items[j..i], item) {
+                return false;
+            }
+            items.copy_within(j..i, j + 1);
+            items[j] = item;
+        }
+    }
+    true
 }
 
 const INSERTION_BELOW: usize = 16;
@@ -140,20 +164,23 @@ mod tests {
                     }
                 }
             }
-            let mut sorted = values.clone();
-            let mut reported = Vec::new();
-            assert!(sort_reporting_flips(
-                &mut sorted,
-                &|a, b| a < b,
-                &mut |passed, item| {
+            expected.sort_unstable();
+            for insertion in [false, true] {
+                let mut sorted = values.clone();
+                let mut reported = Vec::new();
+                let mut report = |passed: &[u32], item| {
                     reported.extend(passed.iter().map(|p| (*p, item)));
                     true
-                }
-            ));
-            expected.sort_unstable();
-            reported.sort_unstable();
-            assert_eq!(reported, expected, "n = {n}");
-            assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
+                };
+                assert!(if insertion {
+                    insert_reporting_flips(&mut sorted, &|a, b| a < b, &mut report)
+                } else {
+                    sort_reporting_flips(&mut sorted, &|a, b| a < b, &mut report)
+                });
+                reported.sort_unstable();
+                assert_eq!(reported, expected, "n = {n}, insertion {insertion}");
+                assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
+            }
         }
     }
 
@@ -179,16 +206,21 @@ mod tests {
 
     #[test]
     fn stops_when_asked() {
-        let mut values = [3, 2, 1];
         let mut calls = 0;
+        let mut stop = |_: &[i32], _| {
+            calls += 1;
+            false
+        };
         assert!(!sort_reporting_flips(
-            &mut values,
+            &mut [3, 2, 1],
             &|a, b| a < b,
-            &mut |_, _| {
-                calls += 1;
-                false
-            }
+            &mut stop
         ));
-        assert_eq!(calls, 1);
+        assert!(!insert_reporting_flips(
+            &mut [3, 2, 1],
+            &|a, b| a < b,
+            &mut stop
+        ));
+        assert_eq!(calls, 2);
     }
 }

@@ -13,7 +13,7 @@
 //!   first anchors at the bracket's ends instead, and no sample is drawn when it holds.
 //! - A rank outside the chain is reached by *walking* from the nearest end: the sample says
 //!   how far to step so the rank is covered with a margin of [`MARGIN_DEVIATIONS`]
-//!   standard deviations, and one merge sort from that end's order into the new
+//!   standard deviations, and one insertion sort from that end's order into the new
 //!   threshold's order enumerates exactly the slopes crossed. The gap between sample order
 //!   statistics `k` apart holds about `k·N/m` slopes give or take `√k·N/m`, so a step from
 //!   an exact count needs a margin of only `√k` sample gaps, where a bracket drawn from

@@ -8,9 +8,10 @@
 //! 1. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
 //!    so sorting the points by `z_t` with a merge sort counts the slopes `≤ t` (its
 //!    inversions) in O(n log n) ([`counted_order`]);
-//! 2. merge-sorting that order by `z_u` flips exactly the pairs whose slope lies between
-//!    `t` and `u`, so they are enumerated in O(n log n + their number) ([`reorder`]);
-//!    their slopes are divided afterwards, in a pass that does not wait on the sort;
+//! 2. re-sorting that order by `z_u` flips exactly the pairs whose slope lies between
+//!    `t` and `u`; it is nearly in order already, so an insertion sort enumerates them in
+//!    O(n + their number) ([`reorder`]); their slopes are divided afterwards, in a pass
+//!    that does not wait on the sort;
 //! 3. a random sample of slopes ([`sample_slopes`]) says which `t` and `u` to try, and the
 //!    wanted ranks are selected among the few slopes enumerated between them.
 //!
@@ -135,9 +136,10 @@ pub(super) fn select_among(values: &mut [Ordered], ranks: &[usize]) -> Vec<f64> 
     found
 }
 
-/// How many slopes are `≤ lo` (none when `lo` is `None`: −∞), and the pairs `(i, j)` whose
-/// slopes lie in `(lo, hi]` (`None`: +∞), in O(n log n + their number). `None` when more
-/// than `budget` lie in the bracket, a key is not finite, or the order contradicts itself.
+/// How many slopes are `≤ lo` (none when `lo` is `None`: −∞), in O(n log n), and the pairs
+/// `(i, j)` whose slopes lie in `(lo, hi]` (`None`: +∞), in O(n + their number). `None`
+/// when more than `budget` lie in the bracket, a key is not finite, or the order
+/// contradicts itself.
 /// A pair is classified by the order of `y − t·x`, not by its divided slope: the two can
 /// disagree for a slope within rounding of `lo` or `hi`.
 fn pairs_between(
@@ -166,8 +168,9 @@ pub(super) fn counted_order(x: &[f64], y: &[f64], t: f64) -> Option<(Vec<Keyed>,
     Some((order, usize::try_from(inverted).ok()?))
 }
 
-/// Re-sorts `order` (sorted by `z` under some slope `s`) by `z` under `t`, returning every
-/// pair `(earlier, later)` whose order flips on the way: the slopes in `(s, t]` when
+/// Re-sorts `order` (sorted by `z` under some slope `s`) by `z` under `t` with an insertion
+/// sort, which costs one step per flip, returning every pair `(earlier, later)` whose order
+/// flips on the way: the slopes in `(s, t]` when
 /// `rising` (`t > s`), in `(t, s]` otherwise, but for those within rounding of `s` or `t`.
 /// `None` when more than `budget` pairs flip, a key is not finite, or a pair flips the
 /// wrong way (rounding disagreeing with the division), so the caller can fall back.
@@ -186,7 +189,7 @@ pub(super) fn reorder(
         }
     }
     let mut pairs = Vec::with_capacity(budget.min(8 * order.len()));
-    let completed = merge::sort_reporting_flips(order, &goes_before, &mut |passed, item| {
+    let completed = merge::insert_reporting_flips(order, &goes_before, &mut |passed, item| {
         if pairs.len() + passed.len() > budget {
             return false;
         }
