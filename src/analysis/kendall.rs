@@ -225,27 +225,24 @@ fn doubled_centred_ranks_near(values: &[f64], nearly_sorted: Option<&[u32]>) -> 
 /// `None` when `order` names an index out of range or twice, or more than `most_moves`
 /// moves would be needed.
 fn insertion_sorted(values: &[f64], order: &[u32], most_moves: usize) -> Option<Vec<(f64, u32)>> {
-    let mut keyed = Vec::with_capacity(order.len());
     let mut seen = vec![false; values.len()];
-    let mut moves = 0;
+    let mut keyed = Vec::with_capacity(order.len());
     for &index in order {
         if std::mem::replace(seen.get_mut(index as usize)?, true) {
             return None;
         }
-        let item = (values[index as usize], index);
-        keyed.push(item);
-        let mut at = keyed.len() - 1;
-        while at > 0 && item.0.total_cmp(&keyed[at - 1].0).is_lt() {
-            keyed[at] = keyed[at - 1];
-            at -= 1;
-        }
-        keyed[at] = item;
-        moves += keyed.len() - 1 - at;
-        if moves > most_moves {
-            return None;
-        }
+        keyed.push((values[index as usize], index));
     }
-    Some(keyed)
+    let mut moves = 0;
+    let sorted = merge::insert_reporting_flips(
+        &mut keyed,
+        &|a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).is_lt(),
+        &mut |passed, _| {
+            moves += passed.len();
+            moves <= most_moves
+        },
+    );
+    sorted.then_some(keyed)
 }
 
 /// Groups of equal values in sorted `(value, index)` pairs, with where each starts.
