@@ -59,19 +59,15 @@ pub(super) fn search_for(x: &[f64], y: &[f64]) -> Option<SlopeSearch> {
 /// below `n(n−1)/2`) of the points `search` was made for ([`search_for`]), looking in
 /// `guess` first; every slope is computed when there is no search or it gives up.
 pub(super) fn select_with(
-    search: &mut Option<SlopeSearch>,
+    search: Option<&mut SlopeSearch>,
     x: &[f64],
     y: &[f64],
     ranks: &[usize],
     guess: Option<Bracket>,
 ) -> Selected {
-    if let Some(found) = search
-        .as_mut()
-        .and_then(|search| search.select(x, y, ranks, guess))
-    {
+    if let Some(found) = search.and_then(|search| search.select(x, y, ranks, guess)) {
         return found;
     }
-    *search = None;
     Selected {
         values: select_brute_force(x, y, ranks),
         next: None,
@@ -350,7 +346,7 @@ mod tests {
     use super::*;
 
     fn select_near(x: &[f64], y: &[f64], ranks: &[usize], guess: Option<Bracket>) -> Selected {
-        select_with(&mut search_for(x, y), x, y, ranks, guess)
+        select_with(search_for(x, y).as_mut(), x, y, ranks, guess)
     }
 
     fn series(n: usize, seed: u64, levels: u64) -> (Vec<f64>, Vec<f64>) {

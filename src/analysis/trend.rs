@@ -40,15 +40,13 @@ pub struct TheilSen {
 /// (e.g. 0.95) computed as in Sen (1968), eq. 2.6 — the method of `scipy.stats.theilslopes`.
 pub fn theil_sen(x: &[f64], y: &[f64], confidence: f64) -> Result<TheilSen, AnalysisError> {
     let mut points = Points::new(x, y)?;
-    let count = points.slope_count();
-    let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence, None));
-    let middle = median_ranks(count);
-    let found = points.select(&[middle.0, middle.1, lower, upper]);
+    let slope = points.median_slope(&mut None);
+    let (slope_low, slope_high) = points.interval(x, y, confidence, None);
     Ok(TheilSen {
-        slope: (found[0] + found[1]) / 2.0,
-        intercept: conover_intercept(x, y, (found[0] + found[1]) / 2.0),
-        slope_low: found[2],
-        slope_high: found[3],
+        slope,
+        intercept: conover_intercept(x, y, slope),
+        slope_low,
+        slope_high,
     })
 }
 
@@ -70,10 +68,15 @@ fn sen_interval_given(
 
 /// `z·σ` of Sen (1968) eq. 2.6: σ² is Var(S) with the ties in `x` and in `y` removed.
 /// `y_variance`, when given, is `Var(S)` with the ties in `y` removed; strictly increasing
-/// `x` has no ties to remove besides, so it is σ² (the very same arithmetic).
-fn sen_spread(x: &[f64], y: &[f64], confidence: f64, y_variance: Option<f64>) -> f64 {
+/// `x` (`increasing`) has no ties to remove besides, so it is σ² (the very same arithmetic).
+fn sen_spread(
+    x: &[f64],
+    y: &[f64],
+    increasing: bool,
+    confidence: f64,
+    y_variance: Option<f64>,
+) -> f64 {
     let z = normal::quantile((1.0 - confidence) / 2.0).abs();
-    let increasing = x.windows(2).all(|w| w[0] < w[1]);
     let variance = match y_variance {
         Some(variance) if increasing => variance,
         _ => {
@@ -169,6 +172,8 @@ struct Points {
     /// Multiplies a slope of the scaled points back to the caller's units.
     unscale: f64,
     increasing: bool,
+    /// Pairs with different `x` (only those have a slope).
+    slope_count: usize,
     search: Option<SlopeSearch>,
 }
 
@@ -184,40 +189,33 @@ impl Points {
         check_finite(y)?;
         check_enough(x.len())?;
         let (x_scale, y_scale) = (overflow_guard(x), overflow_guard(y));
-        let mut points = Points {
-            x: x.iter().map(|v| v * x_scale).collect(),
-            y: y.iter().map(|v| v * y_scale).collect(),
-            unscale: x_scale / y_scale,
-            increasing: x.windows(2).all(|w| w[0] < w[1]),
-            search: None,
-        };
-        if points.slope_count() == 0 {
+        let increasing = x.windows(2).all(|w| w[0] < w[1]);
+        let slope_count = slope_count(x, increasing);
+        if slope_count == 0 {
             return Err(AnalysisError::NoSlope);
         }
-        if points.increasing {
-            points.search = slopes::search_for(&points.x, &points.y);
-        }
-        Ok(points)
-    }
-
-    /// Pairs with different `x` (only those have a slope).
-    fn slope_count(&self) -> usize {
-        let n = self.x.len();
-        if self.increasing {
-            return n * (n - 1) / 2;
-        }
-        let mut sorted = self.x.clone();
-        sorted.sort_unstable_by(f64::total_cmp);
-        let tied: usize = sorted
-            .chunk_by(|a, b| a == b)
-            .map(|g| g.len() * (g.len() - 1) / 2)
-            .sum();
-        n * (n - 1) / 2 - tied
+        let (x, y): (Vec<f64>, Vec<f64>) = (
+            x.iter().map(|v| v * x_scale).collect(),
+            y.iter().map(|v| v * y_scale).collect(),
+        );
+        let search = if increasing {
+            slopes::search_for(&x, &y)
+        } else {
+            None
+        };
+        Ok(Points {
+            x,
+            y,
+            unscale: x_scale / y_scale,
+            increasing,
+            slope_count,
+            search,
+        })
     }
 
     /// The median slope, looked for first in `hint` ([`sen_slope_near`]).
     fn median_slope(&mut self, hint: &mut Option<Bracket>) -> f64 {
-        let middle = median_ranks(self.slope_count());
+        let middle = median_ranks(self.slope_count);
         let found = self.select_near(&[middle.0, middle.1], hint);
         (found[0] + found[1]) / 2.0
     }
@@ -225,7 +223,7 @@ impl Points {
     /// The points in an order close to that of the residuals from the median slope's line,
     /// when the search has one.
     fn order_near_median(&self) -> Option<Vec<u32>> {
-        let middle = median_ranks(self.slope_count()).1;
+        let middle = median_ranks(self.slope_count).1;
         self.search.as_ref()?.order_near(middle)
     }
 
@@ -238,8 +236,9 @@ impl Points {
         confidence: f64,
         y_variance: Option<f64>,
     ) -> (f64, f64) {
-        let count = self.slope_count();
-        let (lower, upper) = interval_ranks(count, sen_spread(x, y, confidence, y_variance));
+        let count = self.slope_count;
+        let spread = sen_spread(x, y, self.increasing, confidence, y_variance);
+        let (lower, upper) = interval_ranks(count, spread);
         let found = self.select(&[lower, upper]);
         (found[0], found[1])
     }
@@ -260,7 +259,7 @@ impl Points {
             lo: b.lo / self.unscale,
             hi: b.hi / self.unscale,
         });
-        let found = slopes::select_with(&mut self.search, &self.x, &self.y, ranks, guess);
+        let found = slopes::select_with(self.search.as_mut(), &self.x, &self.y, ranks, guess);
         *hint = found.next.map(|b| Bracket {
             lo: b.lo * self.unscale,
             hi: b.hi * self.unscale,
@@ -271,7 +270,7 @@ impl Points {
     /// Unsorted or tied `x`: every slope of a pair with different `x`.
     fn select_unordered(&self, ranks: &[usize]) -> Vec<f64> {
         let (x, y) = (&self.x, &self.y);
-        let mut all = Vec::with_capacity(self.slope_count());
+        let mut all = Vec::with_capacity(self.slope_count);
         for i in 0..x.len() {
             for j in i + 1..x.len() {
                 if x[i] != x[j] {
@@ -284,6 +283,22 @@ impl Points {
             .map(|&rank| super::window::order_statistic(&mut all, rank))
             .collect()
     }
+}
+
+/// Pairs of points with different `x` (only those have a slope); `increasing` says `x`
+/// strictly increases, so no two are equal.
+fn slope_count(x: &[f64], increasing: bool) -> usize {
+    let n = x.len();
+    if increasing {
+        return n * (n - 1) / 2;
+    }
+    let mut sorted = x.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let tied: usize = sorted
+        .chunk_by(|a, b| a == b)
+        .map(|g| g.len() * (g.len() - 1) / 2)
+        .sum();
+    n * (n - 1) / 2 - tied
 }
 
 /// A power of two that brings the largest magnitude to at most 2^500 (1 when already
@@ -593,7 +608,7 @@ fn split_seasons(x: &[f64], y: &[f64], season_of: &[usize]) -> Vec<(Vec<f64>, Ve
 /// either side of `t`; then the median is selected.
 pub fn sen_slope_at_most(x: &[f64], y: &[f64], t: f64) -> Result<bool, AnalysisError> {
     let mut points = Points::new(x, y)?;
-    let (lower, upper) = median_ranks(points.slope_count());
+    let (lower, upper) = median_ranks(points.slope_count);
     let scaled = t / points.unscale;
     if points.increasing
         && scaled * points.unscale == t
