@@ -28,15 +28,16 @@ pub fn insert_reporting_flips<T: Copy>(
     for i in 1..items.len() {
         let item = items[i];
         let mut j = i;
+        // Shifting as it compares: a call to copy the few passed items would cost more.
         while j > 0 && before(&item, &items[j - 1]) {
+            items[j] = items[j - 1];
             j -= 1;
         }
         if j < i {
-            if !flipped(&items[j..i], item) {
+            items[j] = item;
+            if !flipped(&items[j + 1..=i], item) {
                 return false;
             }
-            items.copy_within(j..i, j + 1);
-            items[j] = item;
         }
     }
     true
