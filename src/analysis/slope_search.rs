@@ -503,14 +503,13 @@ impl Chain {
         };
         let threshold = apart(end.threshold, threshold.unwrap_or(beyond), magnitudes)?;
         let mut order = std::mem::take(end_order);
-        let crossed = slopes::reorder(x, y, &mut order, threshold, budget, rising)?;
-        let slopes = divided(x, y, &crossed);
+        let slopes = slopes::reorder(x, y, &mut order, threshold, budget, rising)?;
         if rising {
-            let upper = Anchor::at(threshold, end.inverted + crossed.len(), magnitudes)?;
+            let upper = Anchor::at(threshold, end.inverted + slopes.len(), magnitudes)?;
             self.segments.push(Segment::new(end, upper, slopes));
             (self.high, self.high_order) = (upper, order);
         } else {
-            let inverted = end.inverted.checked_sub(crossed.len())?;
+            let inverted = end.inverted.checked_sub(slopes.len())?;
             let lower = Anchor::at(threshold, inverted, magnitudes)?;
             self.segments.insert(0, Segment::new(lower, end, slopes));
             (self.low, self.low_order) = (lower, order);
@@ -534,13 +533,6 @@ fn apart(from: f64, to: f64, magnitudes: &Magnitudes) -> Option<f64> {
     } else {
         to.min(from - gap)
     })
-}
-
-fn divided(x: &[f64], y: &[f64], pairs: &[(u32, u32)]) -> Vec<Ordered> {
-    pairs
-        .iter()
-        .map(|&(i, j)| Ordered::of(slopes::slope_of(x, y, i as usize, j as usize)))
-        .collect()
 }
 
 /// A random sample of the slopes, selected from lazily: each order statistic asked for

@@ -10,8 +10,7 @@
 //!    inversions) in O(n log n) ([`counted_order`]);
 //! 2. re-sorting that order by `z_u` flips exactly the pairs whose slope lies between
 //!    `t` and `u`; it is nearly in order already, so an insertion sort enumerates them in
-//!    O(n + their number) ([`reorder`]); their slopes are divided afterwards, in a pass
-//!    that does not wait on the sort;
+//!    O(n + their number) ([`reorder`]), dividing each flipped pair's slope as it goes;
 //! 3. a random sample of slopes ([`sample_slopes`]) says which `t` and `u` to try, and the
 //!    wanted ranks are selected among the few slopes enumerated between them.
 //!
@@ -132,22 +131,21 @@ pub(super) fn select_among(values: &mut [Ordered], ranks: &[usize]) -> Vec<f64> 
     found
 }
 
-/// How many slopes are `≤ lo` (none when `lo` is `None`: −∞), in O(n log n), and the pairs
-/// `(i, j)` whose slopes lie in `(lo, hi]` (`None`: +∞), in O(n + their number). `None`
-/// when more than `budget` lie in the bracket, a key is not finite, or the order
-/// contradicts itself.
+/// How many slopes are `≤ lo` (none when `lo` is `None`: −∞), in O(n log n), and the
+/// slopes in `(lo, hi]` (`None`: +∞), in O(n + their number). `None` when more than
+/// `budget` lie in the bracket, a key is not finite, or the order contradicts itself.
 /// A pair is classified by the order of `y − t·x`, not by its divided slope: the two can
 /// disagree for a slope within rounding of `lo` or `hi`.
-fn pairs_between(
+fn slopes_between(
     x: &[f64],
     y: &[f64],
     lo: Option<f64>,
     hi: Option<f64>,
     budget: usize,
-) -> Option<(usize, Vec<(u32, u32)>)> {
+) -> Option<(usize, Vec<Ordered>)> {
     let (mut order, below) = counted_order(x, y, lo.unwrap_or(f64::NEG_INFINITY))?;
-    let pairs = reorder(x, y, &mut order, hi.unwrap_or(f64::INFINITY), budget, true)?;
-    Some((below, pairs))
+    let slopes = reorder(x, y, &mut order, hi.unwrap_or(f64::INFINITY), budget, true)?;
+    Some((below, slopes))
 }
 
 /// The points sorted by `z = y − t·x` (ties: the later point first), and how many pairs
@@ -165,11 +163,11 @@ pub(super) fn counted_order(x: &[f64], y: &[f64], t: f64) -> Option<(Vec<Keyed>,
 }
 
 /// Re-sorts `order` (sorted by `z` under some slope `s`) by `z` under `t` with an insertion
-/// sort, which costs one step per flip, returning every pair `(earlier, later)` whose order
-/// flips on the way: the slopes in `(s, t]` when
-/// `rising` (`t > s`), in `(t, s]` otherwise, but for those within rounding of `s` or `t`.
-/// `None` when more than `budget` pairs flip, a key is not finite, or a pair flips the
-/// wrong way (rounding disagreeing with the division), so the caller can fall back.
+/// sort, which costs one step per flip, returning the divided slope of every pair whose
+/// order flips on the way: the slopes in `(s, t]` when `rising` (`t > s`), in `(t, s]`
+/// otherwise, but for those within rounding of `s` or `t`. `None` when more than `budget`
+/// pairs flip, a key is not finite, or a pair flips the wrong way (rounding disagreeing
+/// with the division), so the caller can fall back.
 pub(super) fn reorder(
     x: &[f64],
     y: &[f64],
@@ -177,33 +175,32 @@ pub(super) fn reorder(
     t: f64,
     budget: usize,
     rising: bool,
-) -> Option<Vec<(u32, u32)>> {
+) -> Option<Vec<Ordered>> {
     for item in order.iter_mut() {
         item.key = key_at(x, y, t, item.index as usize);
         if !item.key.is_finite() {
             return None;
         }
     }
-    let mut pairs = Vec::with_capacity(budget.min(8 * order.len()));
+    let mut slopes = Vec::with_capacity(budget.min(8 * order.len()));
     let completed = merge::insert_reporting_flips(order, &goes_before, &mut |passed, item| {
-        if pairs.len() + passed.len() > budget {
+        if slopes.len() + passed.len() > budget {
             return false;
         }
-        let moving = item.index;
-        // Rising, a later point overtakes earlier ones (the pair becomes inverted); falling,
-        // an earlier point overtakes later ones. The other way is impossible in exact
-        // arithmetic.
-        if passed.iter().any(|other| (other.index > moving) == rising) {
-            return false;
+        let moving = item.index as usize;
+        for other in passed {
+            let other = other.index as usize;
+            // Rising, a later point overtakes earlier ones (the pair becomes inverted);
+            // falling, an earlier point overtakes later ones. The other way is impossible
+            // in exact arithmetic.
+            if (other > moving) == rising {
+                return false;
+            }
+            slopes.push(Ordered::of(slope_of(x, y, other.min(moving), other.max(moving))));
         }
-        pairs.extend(
-            passed
-                .iter()
-                .map(|other| (other.index.min(moving), other.index.max(moving))),
-        );
         true
     });
-    completed.then_some(pairs)
+    completed.then_some(slopes)
 }
 
 /// Point `i`'s key under slope `t`: `y − t·x`; under ±∞ its index (reversed for +∞),
@@ -234,14 +231,8 @@ pub(super) fn slope_of(x: &[f64], y: &[f64], i: usize, j: usize) -> f64 {
 /// enumerated and compared by their divided values; `δ` is [`Magnitudes::band`].
 pub(super) fn count_at_most(x: &[f64], y: &[f64], t: f64) -> Option<usize> {
     let band = Magnitudes::of(x, y)?.band(t.abs())?;
-    let (below, near) = pairs_between(x, y, Some(t - band), Some(t + band), usize::MAX)?;
-    Some(
-        below
-            + near
-                .into_iter()
-                .filter(|&(i, j)| slope_of(x, y, i as usize, j as usize) <= t)
-                .count(),
-    )
+    let (below, near) = slopes_between(x, y, Some(t - band), Some(t + band), usize::MAX)?;
+    Some(below + near.into_iter().filter(|slope| slope.value() <= t).count())
 }
 
 /// The sizes of a series that bound rounding: the largest `|x|` and `|y|` and the least
