@@ -363,27 +363,25 @@ struct Segment {
 
 impl Segment {
     fn new(lower: Anchor, upper: Anchor, slopes: Vec<Ordered>) -> Segment {
-        let least = slopes
-            .iter()
-            .copied()
-            .min()
-            .unwrap_or(Ordered::of(f64::INFINITY));
-        let most = slopes
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(Ordered::of(f64::NEG_INFINITY));
+        let (floor, ceiling) = (lower.floor(), upper.ceiling());
         let mut segment = Segment {
             lower,
             upper,
-            slopes,
-            least,
-            most,
+            slopes: Vec::new(),
+            least: Ordered::of(f64::INFINITY),
+            most: Ordered::of(f64::NEG_INFINITY),
             at_floor: 0,
             at_ceiling: 0,
         };
-        segment.at_floor = segment.count_at_most(lower.floor());
-        segment.at_ceiling = segment.count_at_most(upper.ceiling());
+        // One scalar pass for all four: 64-bit minima and comparisons have no vector
+        // instructions in baseline x86-64, so four emulated passes cost more.
+        for &slope in &slopes {
+            segment.least = segment.least.min(slope);
+            segment.most = segment.most.max(slope);
+            segment.at_floor += usize::from(slope <= floor);
+            segment.at_ceiling += usize::from(slope <= ceiling);
+        }
+        segment.slopes = slopes;
         segment
     }
 
