@@ -4,6 +4,7 @@
 
 pub mod change;
 pub mod kendall;
+mod key_order;
 mod merge;
 pub mod normal;
 pub mod persistence;

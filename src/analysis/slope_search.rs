@@ -32,7 +32,8 @@
 //! (a step crossing far more slopes than planned, or rounding contradicting itself) the
 //! search gives up and the caller computes every slope.
 
-use super::slopes::{self, Bracket, Keyed, Magnitudes, Ordered, Selected};
+use super::key_order::Keyed;
+use super::slopes::{self, Bracket, Magnitudes, Ordered, Selected};
 
 /// Slopes a next bracket holds on each side of the ranks found. Consecutive windows of a
 /// series share all but a few points, so their ranks move little: in the backtest bench

@@ -23,6 +23,7 @@
 //! Expected O(n log n) overall. When the search gives up (by chance, or because the order
 //! of `z` contradicts itself) every slope is computed.
 
+use super::key_order::{self, Keyed, goes_before};
 use super::merge;
 use super::slope_search::SlopeSearch;
 
@@ -152,13 +153,11 @@ fn slopes_between(
 /// that order inverts: the slopes `≤ t`, but for those within rounding of `t`. `t = −∞`
 /// is index order (nothing inverted), `+∞` its reverse. `None` when a key is not finite.
 pub(super) fn counted_order(x: &[f64], y: &[f64], t: f64) -> Option<(Vec<Keyed>, usize)> {
-    let mut order: Vec<Keyed> = (0..x.len())
-        .map(|i| Keyed::new(key_at(x, y, t, i), i))
-        .collect();
-    if !order.iter().all(|k| k.key.is_finite()) {
+    let keys: Vec<f64> = (0..x.len()).map(|i| key_at(x, y, t, i)).collect();
+    if !keys.iter().all(|k| k.is_finite()) {
         return None;
     }
-    let inverted = merge::sort_counting_flips(&mut order, &goes_before);
+    let (order, inverted) = key_order::sorted_counting_inversions(&keys);
     Some((order, usize::try_from(inverted).ok()?))
 }
 
@@ -196,7 +195,12 @@ pub(super) fn reorder(
             if (other > moving) == rising {
                 return false;
             }
-            slopes.push(Ordered::of(slope_of(x, y, other.min(moving), other.max(moving))));
+            slopes.push(Ordered::of(slope_of(
+                x,
+                y,
+                other.min(moving),
+                other.max(moving),
+            )));
         }
         true
     });
@@ -304,32 +308,6 @@ pub(super) fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<Ordered> 
         }
     }
     slopes
-}
-
-/// A point's key `z = y − t·x` under some slope `t`, and the point.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Keyed {
-    key: f64,
-    index: u32,
-}
-
-impl Keyed {
-    fn new(key: f64, index: usize) -> Self {
-        Keyed {
-            key,
-            index: index as u32,
-        }
-    }
-
-    pub(super) fn index(&self) -> u32 {
-        self.index
-    }
-}
-
-/// `a` goes before `b` when `z_a < z_b`, or on a tie when `a` is the later point: then a
-/// pair `i < j` is out of index order exactly when `z_j ≤ z_i`, i.e. its slope is `≤ t`.
-fn goes_before(a: &Keyed, b: &Keyed) -> bool {
-    a.key < b.key || (a.key == b.key && a.index > b.index)
 }
 
 #[cfg(test)]
