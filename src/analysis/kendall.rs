@@ -16,6 +16,7 @@
 //! below 1 here: autocorrelation may make us less sure of a trend, never more.
 
 use super::AnalysisError;
+use super::key_order;
 use super::merge;
 use super::normal;
 
@@ -86,25 +87,20 @@ pub struct Score {
 /// The [`Score`] of finite values in time order.
 ///
 /// `S = C − D` where `D` counts pairs `i < j` with `y_i > y_j` (strict inversions, found
-/// while merge-sorting) and `C = n(n−1)/2 − D − T`, `T` the tied pairs.
+/// while sorting, [`key_order`]) and `C = n(n−1)/2 − D − T`, `T` the tied pairs.
 pub(crate) fn score(values: &[f64]) -> Score {
-    let mut sorted = values.to_vec();
-    let mut inversions: u64 = 0;
-    // Strictly smaller values overtake larger ones; ties keep their order (not inversions).
-    // The branching merge: a trending series is nearly sorted, which it predicts well.
-    merge::sort_reporting_flips(&mut sorted, &|a: &f64, b: &f64| a < b, &mut |passed, _| {
-        inversions += passed.len() as u64;
-        true
-    });
+    // Put in order with ties counted as out of order too, which the groups then subtract.
+    let (sorted, out_of_order) = key_order::sorted_counting_inversions(values);
     let mut tied_pairs: u64 = 0;
     let mut tie_term = 0.0;
-    for group in sorted.chunk_by(|a, b| a == b) {
+    for group in sorted.chunk_by(|a, b| a.key == b.key) {
         let t = group.len() as u64;
         if t > 1 {
             tied_pairs += t * (t - 1) / 2;
             tie_term += variance_term(t as f64);
         }
     }
+    let inversions = out_of_order - tied_pairs;
     let n = values.len() as u64;
     let pairs = n * n.saturating_sub(1) / 2;
     let concordant = pairs - inversions - tied_pairs;

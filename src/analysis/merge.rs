@@ -1,25 +1,12 @@
-//! Sorts that count or report every pair whose order they flip: the one mechanism behind
-//! Mann–Kendall's inversion count and slope selection's counting and enumeration.
+//! Sorts that count or report every pair whose order they flip: slope selection enumerates
+//! the slopes between two thresholds with the first, and [`super::key_order`] falls back
+//! on the second to count inversions.
 
 /// Sorts `items` so that `before(a, b)` holds for no later `a` and earlier `b` (`before`
-/// must be a strict weak order; equal items keep their order). Each time an item moves
-/// ahead of items it used to follow, `flipped(passed, item)` is called with those items;
-/// returning `false` stops the sort early (the order is then partial) and makes it return
-/// `false`. Small runs are insertion-sorted, reporting one passed item at a time.
-pub fn sort_reporting_flips<T: Copy>(
-    items: &mut [T],
-    before: &impl Fn(&T, &T) -> bool,
-    flipped: &mut impl FnMut(&[T], T) -> bool,
-) -> bool {
-    let Some(&first) = items.first() else {
-        return true;
-    };
-    let mut buffer = vec![first; items.len()];
-    merge(items, &mut buffer, before, flipped)
-}
-
-/// [`sort_reporting_flips`] by insertion: each item is reported once with every item it
-/// passes. O(n + flips), so cheaper than merging when `items` are nearly in order.
+/// must be a strict weak order; equal items keep their order), by insertion. Each time an
+/// item moves ahead of items it used to follow, `flipped(passed, item)` is called with
+/// those items; returning `false` stops the sort early (the order is then partial) and
+/// makes it return `false`. O(n + flips): for items nearly in order.
 pub fn insert_reporting_flips<T: Copy>(
     items: &mut [T],
     before: &impl Fn(&T, &T) -> bool,
@@ -45,62 +32,9 @@ pub fn insert_reporting_flips<T: Copy>(
 
 const INSERTION_BELOW: usize = 16;
 
-fn merge<T: Copy>(
-    items: &mut [T],
-    buffer: &mut [T],
-    before: &impl Fn(&T, &T) -> bool,
-    flipped: &mut impl FnMut(&[T], T) -> bool,
-) -> bool {
-    let n = items.len();
-    if n <= INSERTION_BELOW {
-        for i in 1..n {
-            let item = items[i];
-            let mut j = i;
-            while j > 0 && before(&item, &items[j - 1]) {
-                if !flipped(&items[j - 1..j], item) {
-                    return false;
-                }
-                items[j] = items[j - 1];
-                j -= 1;
-            }
-            items[j] = item;
-        }
-        return true;
-    }
-    let mid = n / 2;
-    {
-        let (left, right) = items.split_at_mut(mid);
-        let (left_buffer, right_buffer) = buffer.split_at_mut(mid);
-        if !merge(left, left_buffer, before, flipped)
-            || !merge(right, right_buffer, before, flipped)
-        {
-            return false;
-        }
-    }
-    let (mut i, mut j, mut k) = (0, mid, 0);
-    while i < mid && j < n {
-        if before(&items[j], &items[i]) {
-            if !flipped(&items[i..mid], items[j]) {
-                return false;
-            }
-            buffer[k] = items[j];
-            j += 1;
-        } else {
-            buffer[k] = items[i];
-            i += 1;
-        }
-        k += 1;
-    }
-    buffer[k..k + mid - i].copy_from_slice(&items[i..mid]);
-    k += mid - i;
-    buffer[k..k + n - j].copy_from_slice(&items[j..n]);
-    items.copy_from_slice(&buffer[..n]);
-    true
-}
-
-/// Sorts `items` like [`sort_reporting_flips`] and returns how many pairs changed their
-/// relative order, without reporting them. The merge steps choose without branching, so
-/// an unpredictable order (the usual case) costs no mispredictions.
+/// Sorts `items` like [`insert_reporting_flips`], by merging, and returns how many pairs
+/// changed their relative order, without reporting them. The merge steps choose without
+/// branching, so an unpredictable order (the usual case) costs no mispredictions.
 pub fn sort_counting_flips<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) -> u64 {
     let Some(&first) = items.first() else {
         return 0;
@@ -166,22 +100,19 @@ mod tests {
                 }
             }
             expected.sort_unstable();
-            for insertion in [false, true] {
-                let mut sorted = values.clone();
-                let mut reported = Vec::new();
-                let mut report = |passed: &[u32], item| {
+            let mut sorted = values.clone();
+            let mut reported = Vec::new();
+            assert!(insert_reporting_flips(
+                &mut sorted,
+                &|a, b| a < b,
+                &mut |passed: &[u32], item| {
                     reported.extend(passed.iter().map(|p| (*p, item)));
                     true
-                };
-                assert!(if insertion {
-                    insert_reporting_flips(&mut sorted, &|a, b| a < b, &mut report)
-                } else {
-                    sort_reporting_flips(&mut sorted, &|a, b| a < b, &mut report)
-                });
-                reported.sort_unstable();
-                assert_eq!(reported, expected, "n = {n}, insertion {insertion}");
-                assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
-            }
+                }
+            ));
+            reported.sort_unstable();
+            assert_eq!(reported, expected, "n = {n}");
+            assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
         }
     }
 
@@ -191,7 +122,7 @@ mod tests {
             let values: Vec<u32> = (0..n).map(|i| (i * 7919 + 13) % 29).collect();
             let mut reported = 0;
             let mut by_report = values.clone();
-            sort_reporting_flips(&mut by_report, &|a, b| a < b, &mut |passed, _| {
+            insert_reporting_flips(&mut by_report, &|a, b| a < b, &mut |passed, _| {
                 reported += passed.len() as u64;
                 true
             });
@@ -212,16 +143,14 @@ mod tests {
             calls += 1;
             false
         };
-        assert!(!sort_reporting_flips(
-            &mut [3, 2, 1],
-            &|a, b| a < b,
-            &mut stop
-        ));
+        let mut items = [3, 2, 1];
         assert!(!insert_reporting_flips(
-            &mut [3, 2, 1],
+            &mut items,
             &|a, b| a < b,
             &mut stop
         ));
-        assert_eq!(calls, 2);
+        assert_eq!(calls, 1);
+        // Stopped after the first move, the items are still all there.
+        assert_eq!(items, [2, 3, 1]);
     }
 }
