@@ -17,7 +17,6 @@
 
 use super::AnalysisError;
 use super::key_order;
-use super::merge;
 use super::normal;
 
 /// The Mann–Kendall test of a series against "no monotonic trend".
@@ -133,22 +132,11 @@ pub(crate) fn variance(n: usize, tie_term: f64) -> f64 {
 /// every lag's sum of products is an integer too (small enough for 16-bit factors and
 /// 32-bit sums up to 1,024 points, which vectorises well).
 pub fn hamed_rao_inflation(residuals: &[f64], alpha: f64) -> f64 {
-    hamed_rao_inflation_near(residuals, alpha, None)
-}
-
-/// [`hamed_rao_inflation`], ranking the residuals by sorting from `nearly_sorted` (their
-/// indices in an order close to increasing, such as the order of `y − t·x` for a slope
-/// `t` near the line's) when given. Same result, found sooner.
-pub(super) fn hamed_rao_inflation_near(
-    residuals: &[f64],
-    alpha: f64,
-    nearly_sorted: Option<&[u32]>,
-) -> f64 {
     let n = residuals.len();
     if n < 3 {
         return 1.0;
     }
-    let centred = doubled_centred_ranks_near(residuals, nearly_sorted);
+    let centred = doubled_centred_ranks(residuals);
     let bound = normal::quantile(1.0 - alpha / 2.0) / (n as f64).sqrt();
     let autocovariance = autocovariances(&centred);
     let lag0 = autocovariance[0];
@@ -196,67 +184,21 @@ fn autocovariances(centred: &[i32]) -> Vec<f64> {
 const SMALL_INTEGER_RANKS: usize = 1024;
 
 /// `2·rank − (n+1)` for every value, ties sharing their average rank (as
-/// `scipy.stats.rankdata` does): an exact integer.
+/// `scipy.stats.rankdata` does): an exact integer. Sorted by [`key_order::sorted`].
 fn doubled_centred_ranks(values: &[f64]) -> Vec<i32> {
-    doubled_centred_ranks_near(values, None)
-}
-
-/// [`doubled_centred_ranks`], sorting from `nearly_sorted` when it is an order of all the
-/// values: an insertion sort, which costs one move per pair out of order, given up for a
-/// full sort when the order turns out far from sorted. Ties get the same ranks either way.
-fn doubled_centred_ranks_near(values: &[f64], nearly_sorted: Option<&[u32]>) -> Vec<i32> {
     let n = values.len();
-    let keyed = nearly_sorted
-        .filter(|order| order.len() == n)
-        .and_then(|order| insertion_sorted(values, order, 8 * n));
-    let keyed = keyed.unwrap_or_else(|| {
-        let mut keyed: Vec<(f64, u32)> = values.iter().zip(0u32..).map(|(&v, i)| (v, i)).collect();
-        keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        keyed
-    });
     let mut centred = vec![0; n];
-    for (start, group) in chunk_starts(&keyed) {
+    let mut start = 0;
+    for group in key_order::sorted(values).chunk_by(|a, b| a.key == b.key) {
         // Positions start..end hold ranks start+1..=end, whose average doubled is
         // start + end + 1; less n + 1:
         let doubled = (2 * start + group.len()) as i64 - n as i64;
-        for &(_, index) in group {
-            centred[index as usize] = doubled as i32;
+        for item in group {
+            centred[item.index as usize] = doubled as i32;
         }
+        start += group.len();
     }
     centred
-}
-
-/// `(value, index)` pairs in increasing order of value, insertion-sorted from `order`;
-/// `None` when `order` names an index out of range or twice, or more than `most_moves`
-/// moves would be needed.
-fn insertion_sorted(values: &[f64], order: &[u32], most_moves: usize) -> Option<Vec<(f64, u32)>> {
-    let mut seen = vec![false; values.len()];
-    let mut keyed = Vec::with_capacity(order.len());
-    for &index in order {
-        if std::mem::replace(seen.get_mut(index as usize)?, true) {
-            return None;
-        }
-        keyed.push((values[index as usize], index));
-    }
-    let mut moves = 0;
-    let sorted = merge::insert_reporting_flips(
-        &mut keyed,
-        &|a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).is_lt(),
-        &mut |passed, _| {
-            moves += passed.len();
-            moves <= most_moves
-        },
-    );
-    sorted.then_some(keyed)
-}
-
-/// Groups of equal values in sorted `(value, index)` pairs, with where each starts.
-fn chunk_starts(keyed: &[(f64, u32)]) -> impl Iterator<Item = (usize, &[(f64, u32)])> {
-    keyed.chunk_by(|a, b| a.0 == b.0).scan(0, |start, group| {
-        let at = *start;
-        *start += group.len();
-        Some((at, group))
-    })
 }
 
 /// Lanes of [`dot_small`]'s partial sums: 16-bit products in one 256-bit register, or
@@ -393,37 +335,6 @@ mod tests {
         assert_eq!(
             average_ranks(&[10.0, 20.0, 10.0, 30.0]),
             vec![1.5, 3.0, 1.5, 4.0]
-        );
-    }
-
-    /// Ranking from a nearly sorted order, or from an order that is no use (far from
-    /// sorted, too short, naming a point twice or one that does not exist), gives the
-    /// same ranks as sorting from scratch, ties included.
-    #[test]
-    fn ranks_from_any_starting_order_are_the_sorted_ranks() {
-        let values: Vec<f64> = (0..120)
-            .map(|i| ((i * 37) % 23) as f64 + 0.01 * i as f64 - if i % 9 == 0 { 0.05 } else { 0.0 })
-            .map(|v| (v * 4.0).round() / 4.0)
-            .collect();
-        let expected = doubled_centred_ranks(&values);
-        let mut nearly: Vec<u32> = (0..120).collect();
-        nearly.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
-        for k in (0..119).step_by(5) {
-            nearly.swap(k, k + 1);
-        }
-        let reversed: Vec<u32> = (0..120).rev().collect();
-        let mut twice = nearly.clone();
-        twice[3] = twice[4];
-        let mut outside = nearly.clone();
-        outside[0] = 500;
-        for order in [&nearly[..], &reversed, &nearly[..60], &twice, &outside] {
-            assert_eq!(doubled_centred_ranks_near(&values, Some(order)), expected);
-        }
-        assert!(insertion_sorted(&values, &nearly, 8 * 120).is_some());
-        assert!(insertion_sorted(&values, &reversed, 8 * 120).is_none());
-        assert_eq!(
-            hamed_rao_inflation_near(&values, 0.05, Some(&nearly)),
-            hamed_rao_inflation(&values, 0.05)
         );
     }
 

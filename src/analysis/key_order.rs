@@ -27,10 +27,6 @@ impl Keyed {
             index: index as u32,
         }
     }
-
-    pub(super) fn index(&self) -> u32 {
-        self.index
-    }
 }
 
 /// `a` goes before `b` when its key is smaller, or on a tie when `a` is the later point:
@@ -63,6 +59,22 @@ pub(super) fn sorted_counting_inversions(keys: &[f64]) -> (Vec<Keyed>, u64) {
         .collect();
     let inversions = merge::sort_counting_flips(&mut order, &goes_before);
     (order, inversions)
+}
+
+/// [`sorted_counting_inversions`]' order without the count, so for any number of points.
+pub(super) fn sorted(keys: &[f64]) -> Vec<Keyed> {
+    if keys.len() >= BUCKETS_FROM
+        && let Some(order) = bucket_sorted(keys)
+    {
+        return order;
+    }
+    let mut order: Vec<Keyed> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| Keyed::new(k, i))
+        .collect();
+    merge::sort_counting_flips(&mut order, &goes_before);
+    order
 }
 
 /// The points sorted by distributing them into buckets, then by insertion; `None` when
@@ -171,9 +183,11 @@ mod tests {
         let (expected_order, expected_inversions) = by_merging(keys);
         assert_eq!(inversions, expected_inversions, "{} keys", keys.len());
         assert_eq!(inversions, by_definition(keys), "{} keys", keys.len());
-        let indices: Vec<u32> = order.iter().map(Keyed::index).collect();
-        let expected: Vec<u32> = expected_order.iter().map(Keyed::index).collect();
+        let indices: Vec<u32> = order.iter().map(|k| k.index).collect();
+        let expected: Vec<u32> = expected_order.iter().map(|k| k.index).collect();
         assert_eq!(indices, expected, "{} keys", keys.len());
+        let uncounted: Vec<u32> = sorted(keys).iter().map(|k| k.index).collect();
+        assert_eq!(uncounted, expected, "{} keys, uncounted", keys.len());
     }
 
     #[test]

@@ -215,19 +215,6 @@ impl SlopeSearch {
             .walk(x, y, threshold, budget, &magnitudes, rising)
     }
 
-    /// The point indices in the order of `y − s·x` at the end of the chain whose count is
-    /// nearest `rank`: nearly the order of the residuals from the line whose slope has that
-    /// rank. `None` before any selection.
-    pub(super) fn order_near(&self, rank: usize) -> Option<Vec<u32>> {
-        let chain = self.chain.as_ref().filter(|_| !self.broken)?;
-        let order = if chain.low.inverted.abs_diff(rank) <= chain.high.inverted.abs_diff(rank) {
-            &chain.low_order
-        } else {
-            &chain.high_order
-        };
-        Some(order.iter().map(Keyed::index).collect())
-    }
-
     /// Whether the sample was drawn (a guess that held needs none).
     #[cfg(test)]
     pub(super) fn used_sample(&self) -> bool {

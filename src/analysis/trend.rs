@@ -220,13 +220,6 @@ impl Points {
         (found[0] + found[1]) / 2.0
     }
 
-    /// The points in an order close to that of the residuals from the median slope's line,
-    /// when the search has one.
-    fn order_near_median(&self) -> Option<Vec<u32>> {
-        let middle = median_ranks(self.slope_count).1;
-        self.search.as_ref()?.order_near(middle)
-    }
-
     /// Sen's interval of the points `x`, `y` (in the caller's units) at `confidence`
     /// ([`sen_interval_given`]).
     fn interval(
@@ -463,18 +456,6 @@ impl TrendAnalysis {
     /// line at level `significance` ([`kendall::hamed_rao_inflation`]); unchanged without
     /// a line.
     pub fn corrected(self, x: &[f64], y: &[f64], significance: f64) -> TrendAnalysis {
-        self.corrected_near(x, y, significance, None)
-    }
-
-    /// [`Self::corrected`], ranking the residuals from `nearly_sorted` (an order of the
-    /// points close to theirs) when given.
-    fn corrected_near(
-        self,
-        x: &[f64],
-        y: &[f64],
-        significance: f64,
-        nearly_sorted: Option<&[u32]>,
-    ) -> TrendAnalysis {
         let Some(line) = self.line else { return self };
         let scale = overflow_guard(y) * overflow_guard(x).min(1.0);
         let residuals: Vec<f64> = x
@@ -482,7 +463,7 @@ impl TrendAnalysis {
             .zip(y)
             .map(|(x, y)| y * scale - line.slope * scale * x)
             .collect();
-        let inflation = kendall::hamed_rao_inflation_near(&residuals, significance, nearly_sorted);
+        let inflation = kendall::hamed_rao_inflation(&residuals, significance);
         TrendAnalysis {
             test: self.test.inflated(inflation),
             line: self.line,
@@ -504,7 +485,7 @@ impl TrendAnalysis {
 /// can only make it less significant) is the Theil–Sen slope computed and the Hamed–Rao
 /// correction applied to the residuals from it; Sen's interval only when the corrected
 /// test still finds a trend the bad way and the question wants it. On a fleet where most
-/// series are healthy, most series cost one merge sort. The stages are public
+/// series are healthy, most series cost one sort. The stages are public
 /// ([`TrendAnalysis::tested`], [`TrendAnalysis::fitted_near`],
 /// [`TrendAnalysis::corrected`]) for a caller that orders its own checks between them.
 pub fn analyze(
@@ -520,15 +501,9 @@ pub fn analyze(
     // from what the first one learned.
     let mut points = Points::new(x, y)?;
     let slope = points.median_slope(&mut None);
-    // The residuals from the line are nearly in the order the search sorted the points
-    // into at its threshold nearest the median: ranking them starts from there.
-    let nearly_sorted = points.order_near_median();
-    let mut analysis = tested.with_line(x, y, slope).corrected_near(
-        x,
-        y,
-        question.significance,
-        nearly_sorted.as_deref(),
-    );
+    let mut analysis = tested
+        .with_line(x, y, slope)
+        .corrected(x, y, question.significance);
     if question.interval
         && analysis.is_bad(question)
         && let Some(line) = analysis.line.as_mut()
