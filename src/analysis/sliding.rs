@@ -5,7 +5,7 @@
 //! `S = Σ_{i<j} sign(y_j − y_i)` changes only by the pairs a leaving or entering point is
 //! part of, and the tie term `Σ_g t_g(t_g−1)(2t_g+5)` only by the groups of equal values
 //! those points belong to. With `k` points leaving and `k` entering a window of `n`, the
-//! update costs O(k·n) comparisons against O(n log n) for a fresh merge sort; both are
+//! update costs O(k·n) comparisons against a fresh sort of all n points; both are
 //! exact integers (the tie term is an integer below 2⁵³ for any window that fits in
 //! memory), so the test is the same, bit for bit, as [`super::kendall::mann_kendall`].
 

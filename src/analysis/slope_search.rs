@@ -8,7 +8,7 @@
 //! because they were enumerated on the way from one anchor to the next.
 //!
 //! - The first anchor sits at the random sample's estimate of the first wanted rank; one
-//!   counting merge sort gives its exact count ([`super::slopes`], step 1). A caller that
+//!   counting sort gives its exact count ([`super::slopes`], step 1). A caller that
 //!   passes a guessed bracket (where the same series' median was a step earlier) gets its
 //!   first anchors at the bracket's ends instead, and no sample is drawn when it holds.
 //! - A rank outside the chain is reached by *walking* from the nearest end: the sample says
@@ -396,7 +396,7 @@ struct Chain {
 }
 
 impl Chain {
-    /// A chain of one anchor, counted by merge-sorting the points by `y − threshold·x`.
+    /// A chain of one anchor, counted by sorting the points by `y − threshold·x`.
     fn counted_at(x: &[f64], y: &[f64], threshold: f64, magnitudes: &Magnitudes) -> Option<Chain> {
         let (order, inverted) = slopes::counted_order(x, y, threshold)?;
         let anchor = Anchor::at(threshold, inverted, magnitudes)?;

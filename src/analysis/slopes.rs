@@ -6,8 +6,8 @@
 //! module holds its parts; [`super::slope_search`] decides where to use them.
 //!
 //! 1. a slope is `≤ t` exactly when the pair's order flips under the key `z = y − t·x`,
-//!    so sorting the points by `z_t` with a merge sort counts the slopes `≤ t` (its
-//!    inversions) in O(n log n) ([`counted_order`]);
+//!    so sorting the points by `z_t` counts the slopes `≤ t` (its inversions) in
+//!    O(n log n) at worst ([`counted_order`], by [`super::key_order`]);
 //! 2. re-sorting that order by `z_u` flips exactly the pairs whose slope lies between
 //!    `t` and `u`; it is nearly in order already, so an insertion sort enumerates them in
 //!    O(n + their number) ([`reorder`]), dividing each flipped pair's slope as it goes;
