@@ -52,13 +52,7 @@ pub(super) fn sorted_counting_inversions(keys: &[f64]) -> (Vec<Keyed>, u64) {
         let inversions = inversions_of(&order);
         return (order, inversions);
     }
-    let mut order: Vec<Keyed> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| Keyed::new(k, i))
-        .collect();
-    let inversions = merge::sort_counting_flips(&mut order, &goes_before);
-    (order, inversions)
+    merge_sorted(keys)
 }
 
 /// [`sorted_counting_inversions`]' order without the count, so for any number of points.
@@ -68,13 +62,18 @@ pub(super) fn sorted(keys: &[f64]) -> Vec<Keyed> {
     {
         return order;
     }
+    merge_sorted(keys).0
+}
+
+/// The same order and count by merge sort, in O(n log n) whatever the keys.
+fn merge_sorted(keys: &[f64]) -> (Vec<Keyed>, u64) {
     let mut order: Vec<Keyed> = keys
         .iter()
         .enumerate()
         .map(|(i, &k)| Keyed::new(k, i))
         .collect();
-    merge::sort_counting_flips(&mut order, &goes_before);
-    order
+    let inversions = merge::sort_counting_flips(&mut order, &goes_before);
+    (order, inversions)
 }
 
 /// The points sorted by distributing them into buckets, then by insertion; `None` when
@@ -146,16 +145,6 @@ fn inversions_of(order: &[Keyed]) -> u64 {
 mod tests {
     use super::*;
 
-    fn by_merging(keys: &[f64]) -> (Vec<Keyed>, u64) {
-        let mut order: Vec<Keyed> = keys
-            .iter()
-            .enumerate()
-            .map(|(i, &k)| Keyed::new(k, i))
-            .collect();
-        let inversions = merge::sort_counting_flips(&mut order, &goes_before);
-        (order, inversions)
-    }
-
     fn by_definition(keys: &[f64]) -> u64 {
         let mut count = 0;
         for i in 0..keys.len() {
@@ -180,7 +169,7 @@ mod tests {
 
     fn check(keys: &[f64]) {
         let (order, inversions) = sorted_counting_inversions(keys);
-        let (expected_order, expected_inversions) = by_merging(keys);
+        let (expected_order, expected_inversions) = merge_sorted(keys);
         assert_eq!(inversions, expected_inversions, "{} keys", keys.len());
         assert_eq!(inversions, by_definition(keys), "{} keys", keys.len());
         let indices: Vec<u32> = order.iter().map(|k| k.index).collect();
