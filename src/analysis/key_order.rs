@@ -1,8 +1,8 @@
 //! Points put in the order of a key, counting the pairs that order inverts: Mann–Kendall's
 //! discordant pairs (key: the value) and slope selection's slopes `≤ t` (key: `y − t·x`).
 //!
-//! A few hundred keys are sorted in expected O(n) by distributing them into `2n` buckets
-//! by value (`⌊(k − min)·2n/(max − min)⌋`, monotone in `k` under rounding) and
+//! A few hundred keys are sorted in expected O(n) by distributing them into `4n` buckets
+//! by value (`⌊(k − min)·4n/(max − min)⌋`, monotone in `k` under rounding) and
 //! insertion-sorting what shares a bucket; the inverted pairs are then counted from the
 //! sorted order with a bit set of the positions seen, O(n²/64) word operations with no
 //! data-dependent branch. A comparison sort mispredicts about half its branches on
@@ -85,7 +85,7 @@ fn bucket_sorted(keys: &[f64]) -> Option<Vec<Keyed>> {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &k| {
             (lo.min(k), hi.max(k))
         });
-    let buckets = 2 * n;
+    let buckets = 4 * n;
     let range = highest - lowest;
     // All keys equal: one bucket. A range too wide or too narrow to scale: give up.
     let scale = if range == 0.0 {
