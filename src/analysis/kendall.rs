@@ -91,24 +91,46 @@ pub struct Score {
 pub(crate) fn score(values: &[f64]) -> Score {
     // Put in order with ties counted as out of order too, which the groups then subtract.
     let (sorted, out_of_order) = key_order::sorted_counting_inversions(values);
-    let mut tied_pairs: u64 = 0;
-    let mut tie_term = 0.0;
+    let ties = ties_among(&sorted);
+    let inversions = out_of_order - ties.pairs;
+    let n = values.len() as u64;
+    let pairs = n * n.saturating_sub(1) / 2;
+    let concordant = pairs - inversions - ties.pairs;
+    Score {
+        s: concordant as i64 - inversions as i64,
+        tied_pairs: ties.pairs,
+        tie_term: ties.term,
+    }
+}
+
+/// What the groups of equal values among a series come to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Ties {
+    /// Pairs of equal values: `Σ_g t_g(t_g−1)/2`.
+    pub(super) pairs: u64,
+    /// `Σ_g t_g(t_g−1)(2t_g+5)`, the correction of `Var(S)` (an integer).
+    pub(super) term: f64,
+}
+
+/// The [`Ties`] of `values`, in any order.
+pub(super) fn ties(values: &[f64]) -> Ties {
+    ties_among(&key_order::sorted(values))
+}
+
+/// The [`Ties`] of points sorted by value.
+fn ties_among(sorted: &[key_order::Keyed]) -> Ties {
+    let mut ties = Ties {
+        pairs: 0,
+        term: 0.0,
+    };
     for group in sorted.chunk_by(|a, b| a.key == b.key) {
         let t = group.len() as u64;
         if t > 1 {
-            tied_pairs += t * (t - 1) / 2;
-            tie_term += variance_term(t as f64);
+            ties.pairs += t * (t - 1) / 2;
+            ties.term += variance_term(t as f64);
         }
     }
-    let inversions = out_of_order - tied_pairs;
-    let n = values.len() as u64;
-    let pairs = n * n.saturating_sub(1) / 2;
-    let concordant = pairs - inversions - tied_pairs;
-    Score {
-        s: concordant as i64 - inversions as i64,
-        tied_pairs,
-        tie_term,
-    }
+    ties
 }
 
 pub(crate) fn variance_term(count: f64) -> f64 {

@@ -80,8 +80,13 @@ fn sen_spread(
     let variance = match y_variance {
         Some(variance) if increasing => variance,
         _ => {
-            let x_ties = if increasing { 0.0 } else { tie_term(x) };
-            ((kendall::variance_term(x.len() as f64) - x_ties - tie_term(y)) / 18.0).max(0.0)
+            let x_ties = if increasing {
+                0.0
+            } else {
+                kendall::ties(x).term
+            };
+            let y_ties = kendall::ties(y).term;
+            ((kendall::variance_term(x.len() as f64) - x_ties - y_ties) / 18.0).max(0.0)
         }
     };
     z * variance.sqrt()
@@ -150,17 +155,6 @@ fn sorted_median(values: &[f64]) -> Option<f64> {
     } else {
         (values[mid - 1] + values[mid]) / 2.0
     })
-}
-
-/// `Σ_g t_g(t_g−1)(2t_g+5)` over groups of equal values.
-fn tie_term(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
-    sorted
-        .chunk_by(|a, b| a == b)
-        .filter(|group| group.len() > 1)
-        .map(|group| kendall::variance_term(group.len() as f64))
-        .sum()
 }
 
 /// Validated points, scaled by powers of two (exactly) so no difference can overflow, and
@@ -285,13 +279,7 @@ fn slope_count(x: &[f64], increasing: bool) -> usize {
     if increasing {
         return n * (n - 1) / 2;
     }
-    let mut sorted = x.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
-    let tied: usize = sorted
-        .chunk_by(|a, b| a == b)
-        .map(|g| g.len() * (g.len() - 1) / 2)
-        .sum();
-    n * (n - 1) / 2 - tied
+    n * (n - 1) / 2 - kendall::ties(x).pairs as usize
 }
 
 /// A power of two that brings the largest magnitude to at most 2^500 (1 when already
@@ -325,7 +313,7 @@ pub fn seasonal_theil_sen(
             }
         }
         if x.len() > 1 {
-            variance += kendall::variance(x.len(), tie_term(y));
+            variance += kendall::variance(x.len(), kendall::ties(y).term);
         }
         all_x.extend_from_slice(x);
         all_y.extend_from_slice(y);
