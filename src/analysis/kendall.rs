@@ -325,7 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn merge_sort_count_matches_the_definition() {
+    fn sorted_count_matches_the_definition() {
         let mut state = 7u64;
         for n in [4, 5, 16, 17, 33, 100, 257] {
             let values: Vec<f64> = (0..n)
