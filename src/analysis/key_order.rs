@@ -80,11 +80,7 @@ fn merge_sorted(keys: &[f64]) -> (Vec<Keyed>, u64) {
 /// the keys' range is not finite or the insertion needs too many moves.
 fn bucket_sorted(keys: &[f64]) -> Option<Vec<Keyed>> {
     let n = keys.len();
-    let (lowest, highest) = keys
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &k| {
-            (lo.min(k), hi.max(k))
-        });
+    let (lowest, highest) = extremes(keys);
     let buckets = 4 * n;
     let range = highest - lowest;
     // All keys equal: one bucket. A range too wide or too narrow to scale: give up.
@@ -97,18 +93,23 @@ fn bucket_sorted(keys: &[f64]) -> Option<Vec<Keyed>> {
         }
         scale
     };
-    let bucket_of = |key: f64| (((key - lowest) * scale) as usize).min(buckets - 1);
+    // Through i32, a single conversion instruction: the product lies in 0..=buckets.
+    let last = buckets as u32 - 1;
+    let bucket_of: Vec<u32> = keys
+        .iter()
+        .map(|&key| (((key - lowest) * scale) as i32 as u32).min(last))
+        .collect();
     let mut starts = vec![0u32; buckets + 1];
-    for &key in keys {
-        starts[bucket_of(key) + 1] += 1;
+    for &b in &bucket_of {
+        starts[b as usize + 1] += 1;
     }
     for b in 0..buckets {
         starts[b + 1] += starts[b];
     }
     // Latest point first within a bucket, the order ties keep.
     let mut order = vec![Keyed::new(0.0, 0); n];
-    for (i, &key) in keys.iter().enumerate().rev() {
-        let slot = &mut starts[bucket_of(key)];
+    for (i, (&key, &b)) in keys.iter().zip(&bucket_of).enumerate().rev() {
+        let slot = &mut starts[b as usize];
         order[*slot as usize] = Keyed::new(key, i);
         *slot += 1;
     }
@@ -118,6 +119,36 @@ fn bucket_sorted(keys: &[f64]) -> Option<Vec<Keyed>> {
         moves <= MOVES_PER_POINT * n
     });
     sorted.then_some(order)
+}
+
+/// The least and the greatest of finite `keys`, in four independent lanes so that each
+/// comparison need not wait for the one before.
+fn extremes(keys: &[f64]) -> (f64, f64) {
+    let mut lows = [f64::INFINITY; 4];
+    let mut highs = [f64::NEG_INFINITY; 4];
+    let chunks = keys.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for lane in 0..4 {
+            lows[lane] = if chunk[lane] < lows[lane] {
+                chunk[lane]
+            } else {
+                lows[lane]
+            };
+            highs[lane] = if chunk[lane] > highs[lane] {
+                chunk[lane]
+            } else {
+                highs[lane]
+            };
+        }
+    }
+    for &key in rest {
+        lows[0] = lows[0].min(key);
+        highs[0] = highs[0].max(key);
+    }
+    let low = lows.iter().fold(f64::INFINITY, |m, &v| m.min(v));
+    let high = highs.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    (low, high)
 }
 
 /// How many pairs of `order` are out of index order: for each point, the points before it
@@ -165,6 +196,20 @@ mod tests {
                 (state >> 11) as f64 / (1u64 << 53) as f64
             })
             .collect()
+    }
+
+    /// Each lane and the remainder: the least and greatest wherever they stand.
+    #[test]
+    fn extremes_are_found_in_every_position() {
+        assert_eq!(extremes(&[2.5]), (2.5, 2.5));
+        for n in 2..=9 {
+            for at in 0..n {
+                let mut keys: Vec<f64> = (0..n).map(|i| i as f64 * 0.5 - 1.0).collect();
+                keys[at] = -7.0;
+                keys[(at + 1) % n] = 9.0;
+                assert_eq!(extremes(&keys), (-7.0, 9.0), "{n} keys, least at {at}");
+            }
+        }
     }
 
     fn check(keys: &[f64]) {
