@@ -55,11 +55,16 @@ const NEXT_BRACKET_SLOPES: f64 = 1000.0;
 const MARGIN_DEVIATIONS: f64 = 1.0;
 
 /// A density step aims this much beyond the slopes it needs, plus [`DENSITY_SPARE`]
-/// slopes: the density near the median is measured on more than 256 slopes, so it is off
-/// by a few per cent, and it falls a little away from the middle. Margins of 0.05 to 0.3
-/// (with 0 to 100 spare) were all within 3 % of each other at 288 points (measured).
+/// slopes: the density is measured on at least [`DENSITY_FROM`] slopes near the median,
+/// so it is off by several per cent, and it falls a little away from the middle; a step
+/// that falls short costs one more short step. Margins of 0.05 to 0.3 (with 0 to 100
+/// spare) were all within 3 % of each other at 288 points (measured).
 const DENSITY_MARGIN: f64 = 1.1;
 const DENSITY_SPARE: f64 = 32.0;
+
+/// The fewest slopes a density is measured on: about `1/√128`, 9 %, of error. The
+/// minimum made no measurable difference between 128 and 256 at 288 points.
+const DENSITY_FROM: usize = 128;
 
 /// A rank this many slopes beyond the nearest chain is jumped to rather than walked to,
 /// when the density is known. Measured at 288 points: 400 and 800 alike, 1,500 slower.
@@ -570,7 +575,7 @@ impl Chain {
     }
 
     /// Slopes per unit of slope over the run `from..=to` of segments, when it is a
-    /// steady local measure: at least 256 slopes (a few per cent off), at most an eighth
+    /// steady local measure: at least [`DENSITY_FROM`] slopes, at most an eighth
     /// of all `pairs` (a guessed bracket far off the mark spans half the slopes), and
     /// finite and positive.
     fn local_density(&self, (from, to): (usize, usize), pairs: usize) -> Option<f64> {
@@ -578,7 +583,7 @@ impl Chain {
         let count: usize = run.iter().map(|segment| segment.slopes.len()).sum();
         let width = run[run.len() - 1].upper.threshold - run[0].lower.threshold;
         let density = count as f64 / width;
-        ((256..=pairs / 8).contains(&count) && density.is_finite() && density > 0.0)
+        ((DENSITY_FROM..=pairs / 8).contains(&count) && density.is_finite() && density > 0.0)
             .then_some(density)
     }
 
@@ -689,16 +694,7 @@ mod tests {
     #[test]
     fn ranks_near_the_middle_are_jumped_to_once_the_density_is_known() {
         let n = 288;
-        let mut state = 11_u64;
-        let x: Vec<f64> = (0..n).map(|i| 300.0 * i as f64 - 86_400.0).collect();
-        let y: Vec<f64> = (0..n)
-            .map(|i| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                (state >> 40) as f64 - 3e3 * i as f64
-            })
-            .collect();
+        let (x, y) = slopes::tests::series(n, 11, 1_000_000);
         let pairs = n * (n - 1) / 2;
         let mut search = SlopeSearch::new(&x, &y).unwrap();
         let ask = |search: &mut SlopeSearch, ranks: &[usize]| {

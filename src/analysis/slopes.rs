@@ -311,14 +311,15 @@ pub(super) fn sample_slopes(x: &[f64], y: &[f64], count: usize) -> Vec<Ordered> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn select_near(x: &[f64], y: &[f64], ranks: &[usize], guess: Option<Bracket>) -> Selected {
         select_with(search_for(x, y).as_mut(), x, y, ranks, guess)
     }
 
-    fn series(n: usize, seed: u64, levels: u64) -> (Vec<f64>, Vec<f64>) {
+    /// `n` points 300 apart, falling 2.5 per point under noise of `levels` steps.
+    pub(in crate::analysis) fn series(n: usize, seed: u64, levels: u64) -> (Vec<f64>, Vec<f64>) {
         let mut state = seed;
         let x: Vec<f64> = (0..n).map(|i| i as f64 * 300.0 + 17.0).collect();
         let y = (0..n)
