@@ -181,8 +181,7 @@ impl SlopeSearch {
                 return covering;
             }
             let (k, need, rising) = self.nearest_end(lowest, highest)?;
-            let chain = &self.chains[k];
-            let from = if rising { chain.high } else { chain.low }.threshold;
+            let from = self.chains[k].end(rising).threshold;
             match density.filter(|_| from.is_finite()) {
                 Some(density) if need > JUMP_OVER => {
                     self.jump(x, y, (k, rising), (lowest, highest), density)?
@@ -221,13 +220,15 @@ impl SlopeSearch {
         (lowest, highest): (usize, usize),
         density: f64,
     ) -> Option<()> {
-        let chain = &self.chains[k];
+        let end = self.chains[k].end(rising);
         let middle = (lowest + highest) as f64 / 2.0;
-        let threshold = if rising {
-            chain.high.threshold + (middle - chain.high.inverted as f64) / density
+        let inverted = end.inverted as f64;
+        let slopes = if rising {
+            middle - inverted
         } else {
-            chain.low.threshold - (chain.low.inverted as f64 - middle) / density
+            inverted - middle
         };
+        let threshold = beyond(end.threshold, slopes / density, rising);
         let island = Chain::counted_at(x, y, threshold, &self.magnitudes)?;
         self.chains.push(island);
         Some(())
@@ -246,11 +247,7 @@ impl SlopeSearch {
     ) -> Option<()> {
         let chain = &mut self.chains[k];
         let reach = (need as f64 * DENSITY_MARGIN + DENSITY_SPARE) / density;
-        let threshold = if rising {
-            chain.high.threshold + reach
-        } else {
-            chain.low.threshold - reach
-        };
+        let threshold = beyond(chain.end(rising).threshold, reach, rising);
         let budget = budget_for(x.len(), need);
         chain.walk(x, y, Some(threshold), budget, &self.magnitudes, rising)
     }
@@ -299,12 +296,7 @@ impl SlopeSearch {
     /// Extends chain `k` upwards (`rising`) or downwards far enough that the sample says
     /// `need` more slopes are probably crossed.
     fn walk(&mut self, x: &[f64], y: &[f64], k: usize, need: usize, rising: bool) -> Option<()> {
-        let from = if rising {
-            self.chains[k].high
-        } else {
-            self.chains[k].low
-        }
-        .threshold;
+        let from = self.chains[k].end(rising).threshold;
         let (pairs, magnitudes) = (self.pairs, self.magnitudes);
         let sample = self.sample(x, y);
         let steps = steps_for(need, pairs, sample.len());
@@ -349,6 +341,15 @@ fn steps_for(need: usize, pairs: usize, sample: usize) -> usize {
     let c = MARGIN_DEVIATIONS;
     let root = c / 2.0 + (c * c / 4.0 + need as f64 / gap).sqrt();
     ((root * root).ceil() as usize).max(1)
+}
+
+/// `distance` above `from` when `rising`, else below it.
+fn beyond(from: f64, distance: f64, rising: bool) -> f64 {
+    if rising {
+        from + distance
+    } else {
+        from - distance
+    }
 }
 
 /// How many slopes a walk meant to cross `slopes` may cross before it is given up: far
@@ -513,6 +514,11 @@ impl Chain {
         })
     }
 
+    /// The anchor at the chain's upper end (`rising`) or its lower end.
+    fn end(&self, rising: bool) -> Anchor {
+        if rising { self.high } else { self.low }
+    }
+
     /// The ranks the whole chain answers: `first..end`.
     fn answers(&self) -> (usize, usize) {
         if self.segments.is_empty() {
@@ -599,12 +605,12 @@ impl Chain {
         magnitudes: &Magnitudes,
         rising: bool,
     ) -> Option<()> {
-        let (end, end_order, beyond) = if rising {
+        let (end, end_order, outermost) = if rising {
             (self.high, &mut self.high_order, f64::INFINITY)
         } else {
             (self.low, &mut self.low_order, f64::NEG_INFINITY)
         };
-        let threshold = apart(end.threshold, threshold.unwrap_or(beyond), magnitudes)?;
+        let threshold = apart(end.threshold, threshold.unwrap_or(outermost), magnitudes)?;
         let mut order = std::mem::take(end_order);
         let slopes = slopes::reorder(x, y, &mut order, threshold, budget, rising)?;
         if rising {
