@@ -47,16 +47,10 @@ fn count<T: Copy>(items: &mut [T], buffer: &mut [T], before: &impl Fn(&T, &T) ->
     let n = items.len();
     if n <= INSERTION_BELOW {
         let mut flips = 0;
-        for i in 1..n {
-            let item = items[i];
-            let mut j = i;
-            while j > 0 && before(&item, &items[j - 1]) {
-                items[j] = items[j - 1];
-                j -= 1;
-            }
-            flips += (i - j) as u64;
-            items[j] = item;
-        }
+        insert_reporting_flips(items, before, &mut |passed, _| {
+            flips += passed.len() as u64;
+            true
+        });
         return flips;
     }
     let mid = n / 2;
