@@ -6,24 +6,56 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-/// The demo fleet as NDJSON, generated once per test binary.
-fn demo_data() -> &'static Path {
-    static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DATA
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let file = dir.path().join("fleet.ndjson");
-            let generated = trendwatch()
-                .args(["store", "generate", "--out"])
-                .arg(&file)
-                .output()
-                .unwrap();
-            assert_eq!(generated.status.code(), Some(0));
-            (dir, file)
-        })
-        .1
+/// The demo fleet as NDJSON, in a directory the test owns and removes when it ends.
+///
+/// Not shared through a `static`: statics are never dropped, so every run of this binary
+/// would leave its 100 MB file behind in the temporary directory.
+struct DemoData {
+    _dir: tempfile::TempDir,
+    file: PathBuf,
+}
+
+impl DemoData {
+    fn generate() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fleet.ndjson");
+        let generated = trendwatch()
+            .args(["store", "generate", "--out"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(generated.status.code(), Some(0));
+        Self { _dir: dir, file }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        trendwatch()
+            .args(args)
+            .arg("--data")
+            .arg(&self.file)
+            .output()
+            .unwrap()
+    }
+
+    /// Stdout with the data file's path and the timings (which vary run to run) replaced.
+    fn stable(&self, output: &Output) -> String {
+        let text = String::from_utf8_lossy(&output.stdout)
+            .replace(&self.file.display().to_string(), "DATA");
+        text.lines()
+            .map(|line| {
+                if let Some((before, after)) = line.split_once("answered in ") {
+                    let rest = after.split_once(" ms").map_or("", |(_, rest)| rest);
+                    format!("{before}answered in N ms{rest}")
+                } else if line.starts_with("done in ") {
+                    "done in N s".to_string()
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 fn trendwatch() -> Command {
@@ -32,49 +64,23 @@ fn trendwatch() -> Command {
     command
 }
 
-fn run(args: &[&str]) -> Output {
-    trendwatch()
-        .args(args)
-        .arg("--data")
-        .arg(demo_data())
-        .output()
-        .unwrap()
-}
-
-/// Stdout with the data file's path and the timings (which vary run to run) replaced.
-fn stable(output: &Output) -> String {
-    let text =
-        String::from_utf8_lossy(&output.stdout).replace(&demo_data().display().to_string(), "DATA");
-    text.lines()
-        .map(|line| {
-            if let Some((before, after)) = line.split_once("answered in ") {
-                let rest = after.split_once(" ms").map_or("", |(_, rest)| rest);
-                format!("{before}answered in N ms{rest}")
-            } else if line.starts_with("done in ") {
-                "done in N s".to_string()
-            } else {
-                line.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn test_rule_shows_each_host_and_the_message_it_would_send() {
-    let output = run(&[
+    let demo = DemoData::generate();
+    let output = demo.run(&[
         "test-rule",
         "rules/api-memory-leak.yaml",
         "--at",
         "2026-11-18T20:15:00Z",
     ]);
     assert_eq!(output.status.code(), Some(0));
-    insta::assert_snapshot!("test_rule_leak_text", stable(&output));
+    insta::assert_snapshot!("test_rule_leak_text", demo.stable(&output));
 }
 
 #[test]
 fn test_rule_json_carries_series_verdicts_and_the_query() {
-    let output = run(&[
+    let demo = DemoData::generate();
+    let output = demo.run(&[
         "test-rule",
         "rules/disk-filling-up.yaml",
         "--at",
@@ -100,6 +106,7 @@ fn test_rule_json_carries_series_verdicts_and_the_query() {
 
 #[test]
 fn test_rule_fails_on_fire_and_says_nothing_was_sent() {
+    let demo = DemoData::generate();
     let args = [
         "test-rule",
         "rules/http-5xx-share-rising.yaml",
@@ -108,9 +115,9 @@ fn test_rule_fails_on_fire_and_says_nothing_was_sent() {
         "--fail-on-fire",
         "--show-query",
     ];
-    let output = run(&args);
+    let output = demo.run(&args);
     assert_eq!(output.status.code(), Some(1));
-    let text = stable(&output);
+    let text = demo.stable(&output);
     assert!(text.contains("POST /filebeat-*/_search\n{"), "{text}");
     assert!(
         text.contains("[ops-slack] FIRING http-5xx-share-rising (warning): checkout:"),
@@ -118,7 +125,7 @@ fn test_rule_fails_on_fire_and_says_nothing_was_sent() {
     );
     assert!(text.contains("nothing was sent (pass --notify"), "{text}");
     // An instant before the deploy: nothing fires, exit 0 even with --fail-on-fire.
-    let quiet = run(&[
+    let quiet = demo.run(&[
         "test-rule",
         "rules/http-5xx-share-rising.yaml",
         "--at",
@@ -126,12 +133,13 @@ fn test_rule_fails_on_fire_and_says_nothing_was_sent() {
         "--fail-on-fire",
     ]);
     assert_eq!(quiet.status.code(), Some(0));
-    assert!(stable(&quiet).contains("would fire: nothing"));
+    assert!(demo.stable(&quiet).contains("would fire: nothing"));
 }
 
 #[test]
 fn test_rule_notify_reports_every_delivery_honestly() {
-    let output = run(&[
+    let demo = DemoData::generate();
+    let output = demo.run(&[
         "test-rule",
         "rules/api-memory-low.yaml",
         "--at",
@@ -139,7 +147,7 @@ fn test_rule_notify_reports_every_delivery_honestly() {
         "--notify",
     ]);
     assert_eq!(output.status.code(), Some(0));
-    let text = stable(&output);
+    let text = demo.stable(&output);
     // The example config defines oncall-email and oncall-sms; neither delivers yet.
     assert!(
         text.contains("NOT SENT api-3 → oncall-email: email delivery is not built in this version"),
@@ -153,7 +161,8 @@ fn test_rule_notify_reports_every_delivery_honestly() {
 
 #[test]
 fn backtest_prints_the_timeline_and_summary() {
-    let output = run(&[
+    let demo = DemoData::generate();
+    let output = demo.run(&[
         "backtest",
         "rules/disk-filling-up.yaml",
         "--from",
@@ -162,12 +171,13 @@ fn backtest_prints_the_timeline_and_summary() {
         "2026-11-20",
     ]);
     assert_eq!(output.status.code(), Some(0));
-    insta::assert_snapshot!("backtest_disk_text", stable(&output));
+    insta::assert_snapshot!("backtest_disk_text", demo.stable(&output));
 }
 
 #[test]
 fn backtest_json_for_tools() {
-    let output = run(&[
+    let demo = DemoData::generate();
+    let output = demo.run(&[
         "backtest",
         "rules/api-memory-low.yaml",
         "--from",
@@ -190,6 +200,7 @@ fn backtest_json_for_tools() {
 
 #[test]
 fn exit_codes_for_a_bad_rule_a_bad_time_and_an_unreachable_cluster() {
+    let demo = DemoData::generate();
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.yaml");
     std::fs::write(&broken, "name: broken\nindex: x\nmetric: avg(\n").unwrap();
@@ -203,7 +214,7 @@ fn exit_codes_for_a_bad_rule_a_bad_time_and_an_unreachable_cluster() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains("broken.yaml:"), "{said}");
 
-    let output = run(&[
+    let output = demo.run(&[
         "backtest",
         "rules/api-memory-leak.yaml",
         "--from",
@@ -238,9 +249,10 @@ fn exit_codes_for_a_bad_rule_a_bad_time_and_an_unreachable_cluster() {
 
 #[test]
 fn backtest_draws_each_group_that_fired() {
+    let demo = DemoData::generate();
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("disk.svg");
-    let output = run(&[
+    let output = demo.run(&[
         "backtest",
         "rules/disk-filling-up.yaml",
         "--from",
@@ -288,7 +300,7 @@ fn backtest_draws_each_group_that_fired() {
     );
 
     let html = dir.path().join("disk.html");
-    let output = run(&[
+    let output = demo.run(&[
         "backtest",
         "rules/disk-filling-up.yaml",
         "--from",
