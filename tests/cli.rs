@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 fn trendwatch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trendwatch"))
         .args(args)
-        .env_remove("RUST_LOG")
+        .env_remove("TRENDWATCH_LOG")
         .env_remove("ES_API_KEY")
         .output()
         .unwrap()

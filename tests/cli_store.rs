@@ -3,12 +3,24 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 fn trendwatch() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trendwatch"));
-    command.env_remove("RUST_LOG");
+    command.env_remove("TRENDWATCH_LOG");
     command
+}
+
+/// A server process that is killed when the test ends, also when an assertion fails first
+/// (an orphaned `store serve` would hold its port and memory until someone noticed).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // It may already have exited; either way it must not outlive the test.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A minimal HTTP/1.1 GET, so the test depends on nothing but the socket.
@@ -51,13 +63,15 @@ fn generated_data_can_be_served_and_queried() {
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["_index"], "metricbeat-2026.11.12");
 
-    let mut server = trendwatch()
-        .args(["store", "serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut server = Server(
+        trendwatch()
+            .args(["store", "serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(server.0.stderr.take().unwrap());
     let mut address = None;
     for _ in 0..5 {
         let mut line = String::new();
@@ -69,8 +83,7 @@ fn generated_data_can_be_served_and_queried() {
     }
     let address = address.expect("the server says where it listens");
     let answer = http_get(&address, "/");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
         answer.contains("\"tagline\":\"You Know, for Search\""),
