@@ -5,7 +5,9 @@
 //! reader that does (`serde_json`).
 //!
 //! Strings containing escapes are reported as unexpected rather than unescaped; the
-//! fallback reader handles them.
+//! fallback reader handles them. Strings that are skipped have their escapes checked, but
+//! not their UTF-8 or raw control characters: no JSON encoder writes those, and nothing
+//! is read from a skipped string.
 
 /// Nesting deeper than this is refused rather than skipped.
 const MAX_DEPTH: usize = 128;
@@ -243,7 +245,8 @@ impl<'a> Scanner<'a> {
         at - start
     }
 
-    /// An integer written without fraction or exponent, in `T`'s range.
+    /// An integer written without fraction or exponent, in `T`'s range. `-0` is not one:
+    /// the fallback reader takes it for the float -0.0, as `serde_json` does.
     pub fn integer<T: TryFrom<i128>>(&mut self) -> Option<T> {
         let number = self.number()?;
         if !number.integral {
@@ -260,12 +263,11 @@ impl<'a> Scanner<'a> {
                 std::str::from_utf8(digits).ok()?.parse::<i128>().ok()?
             }
         };
-        T::try_from(if number.negative {
-            -magnitude
-        } else {
-            magnitude
-        })
-        .ok()
+        match (number.negative, magnitude) {
+            (true, 0) => None,
+            (true, _) => T::try_from(-magnitude).ok(),
+            (false, _) => T::try_from(magnitude).ok(),
+        }
     }
 
     /// A finite number, or `None` inside for `null`. (A number too large for a float is
@@ -335,9 +337,23 @@ impl<'a> Scanner<'a> {
                 self.at += 1;
                 return Some(());
             }
-            // A backslash escapes the next byte (`\u` is followed by plain hex digits).
-            self.at += 2;
+            self.skip_escape()?;
         }
+    }
+
+    /// Steps over one escape at the backslash, if JSON has it: `\"`, `\\`, `\/`, `\b`,
+    /// `\f`, `\n`, `\r`, `\t`, or `\u` and four hex digits.
+    fn skip_escape(&mut self) -> Option<()> {
+        let length = match self.bytes.get(self.at + 1)? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+            b'u' => {
+                let digits = self.bytes.get(self.at + 2..self.at + 6)?;
+                digits.iter().all(u8::is_ascii_hexdigit).then_some(6)?
+            }
+            _ => return None,
+        };
+        self.at += length;
+        Some(())
     }
 }
 
@@ -429,6 +445,7 @@ mod tests {
             (r#"{"a":[1,2,{"b":"x\"}y"}],"c":null} ,1"#, " ,1"),
             (r#"[ true , false , -1.5e-3 , "\\" ]]"#, "]"),
             (r#""plain"x"#, "x"),
+            (r#""\/\b\f\n\r\t\u00e9\uD83D\uDE00"x"#, "x"),
             ("0.5}", "}"),
             ("{}", ""),
             ("[]", ""),
@@ -452,6 +469,11 @@ mod tests {
             "01x",
             r#""open"#,
             "+1",
+            r#""\7""#,
+            r#""\x41""#,
+            r#""\u12G4""#,
+            r#""\u12""#,
+            r#""\"#,
         ] {
             let mut scanner = Scanner::new(text.as_bytes());
             let skipped = scanner.skip();
@@ -505,6 +527,9 @@ mod tests {
         assert_eq!(Scanner::new(b"1.0").integer::<i64>(), None);
         assert_eq!(Scanner::new(b"-7").integer::<i64>(), Some(-7));
         assert_eq!(Scanner::new(b"-7").integer::<u64>(), None);
+        assert_eq!(Scanner::new(b"-0").integer::<i64>(), None);
+        assert_eq!(Scanner::new(b"-0").integer::<u64>(), None);
+        assert_eq!(Scanner::new(b"0").integer::<u64>(), Some(0));
         let mut scanner = Scanner::new(br#" {"a": [1]} ,"#);
         assert_eq!(scanner.raw_value(), Some(&br#"{"a": [1]}"#[..]));
     }

@@ -3,6 +3,8 @@
 // Each test crate uses only some of them.
 #![allow(dead_code)]
 
+pub mod damage;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
