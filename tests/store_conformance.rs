@@ -678,6 +678,22 @@ async fn unsupported_requests_are_400s_naming_the_clause() {
             json!({ "size": 0, "aggs": { "x": { "date_histogram": { "field": "@timestamp", "fixed_interval": "1m", "min_doc_count": 0, "extended_bounds": { "min": 0, "max": 1_800_000_000_000_i64 } } } } }),
             "too many buckets",
         ),
+        (
+            json!({ "size": 0, "aggs": { "x": { "date_histogram": { "field": "@timestamp", "fixed_interval": "1m", "min_doc_count": 0, "extended_bounds": { "min": 0, "max": i64::MAX } } } } }),
+            "outside the years 1677 to 2262",
+        ),
+        (
+            json!({ "size": 0, "aggs": { "x": { "date_histogram": { "field": "@timestamp", "fixed_interval": "1m", "hard_bounds": { "min": i64::MIN, "max": 0 } } } } }),
+            "outside the years 1677 to 2262",
+        ),
+        (
+            json!({ "size": 0, "aggs": { "x": { "date_histogram": { "field": "@timestamp", "fixed_interval": "300000d" } } } }),
+            "at most 203613d",
+        ),
+        (
+            json!({ "size": 0, "aggs": { "x": { "date_histogram": { "field": "@timestamp", "fixed_interval": "1h", "offset": "-9223372036854775807ms" } } } }),
+            "[offset]",
+        ),
     ];
     for (body, named) in refused {
         let (status, response) = client.post("*", &body).await;

@@ -3,7 +3,7 @@
 //! `match_none`. Anything else is an `Unsupported` error naming the clause — never a
 //! silently different query. Every clause runs in filter context (no scoring).
 
-use std::ops::Bound;
+use std::ops::{Bound, RangeInclusive};
 
 use serde_json::{Map, Value};
 use tantivy::query::{
@@ -195,6 +195,9 @@ fn term(
 ) -> Result<Box<dyn Query>, StoreError> {
     if cx.fields.is_time(field) {
         let millis = timestamp_millis(value, path)?;
+        if !STORED_MILLIS.contains(&millis) {
+            return Ok(Box::new(EmptyQuery));
+        }
         let term = Term::from_field_date(cx.fields.time, DateTime::from_timestamp_millis(millis));
         return Ok(Box::new(RangeQuery::new(
             Bound::Included(term.clone()),
@@ -365,7 +368,7 @@ fn time_range(
     let narrow = cx.fields.time_span().is_some_and(|(first, last)| {
         let from = from_ms.unwrap_or(first).max(first);
         let to = to_ms.unwrap_or(last).min(last);
-        ((to - from) as f64) < TIMELINE_MAX_SHARE * ((last - first).max(1) as f64)
+        (to.saturating_sub(from) as f64) < TIMELINE_MAX_SHARE * ((last - first).max(1) as f64)
     });
     if let (true, Some(timeline)) = (narrow, &cx.fields.timeline) {
         return Box::new(TimeRangeQuery::new(
@@ -374,14 +377,20 @@ fn time_range(
             to_ms.unwrap_or(i64::MAX),
         ));
     }
+    // Every stored time lies in STORED_MILLIS, so a bound beyond it either keeps every
+    // document or none (and tantivy's dates cannot represent it).
+    let (first, last) = (*STORED_MILLIS.start(), *STORED_MILLIS.end());
+    if from_ms.is_some_and(|ms| ms > last) || to_ms.is_some_and(|ms| ms <= first) {
+        return Box::new(EmptyQuery);
+    }
     let exact_term =
         |ms: i64| Term::from_field_date(cx.fields.time, DateTime::from_timestamp_millis(ms));
-    let (lower, upper) = bounds(
-        gte.map(exact_term),
-        gt.map(exact_term),
-        lte.map(exact_term),
-        lt.map(exact_term),
-    );
+    let lower = from_ms
+        .filter(|&ms| ms > first)
+        .map_or(Bound::Unbounded, |ms| Bound::Included(exact_term(ms)));
+    let upper = to_ms
+        .filter(|&ms| ms <= last)
+        .map_or(Bound::Unbounded, |ms| Bound::Excluded(exact_term(ms)));
     range_or_all(lower, upper)
 }
 
@@ -655,6 +664,10 @@ fn exact_match(
     };
     term(field, query, cx, path)
 }
+
+/// The milliseconds the store's time column can hold: tantivy keeps a date as nanoseconds
+/// in an `i64`, from 1677-09-21 to 2262-04-11.
+pub const STORED_MILLIS: RangeInclusive<i64> = (i64::MIN / 1_000_000)..=(i64::MAX / 1_000_000);
 
 /// A timestamp as epoch milliseconds: a number, or an RFC 3339 string.
 pub fn timestamp_millis(value: &Value, path: &str) -> Result<i64, StoreError> {

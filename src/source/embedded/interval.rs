@@ -20,6 +20,11 @@ const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
+/// The widest fixed interval or offset taken, 2⁴⁴ ms (about 557 years): wider than all the
+/// time the store can hold, and narrow enough that no sum of a stored time, an offset and
+/// a width overflows.
+pub const LONGEST_MS: i64 = 1 << 44;
+
 /// A calendar unit for `calendar_interval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CalendarUnit {
@@ -64,9 +69,14 @@ impl Interval {
                 ));
             }
         };
-        match amount.checked_mul(unit_ms) {
-            Some(ms) if ms > 0 => Ok(Interval::Fixed(ms)),
-            _ => Err(format!("[{text}] must be a positive interval")),
+        // The digits have no sign: the product is zero or more.
+        match amount.checked_mul(unit_ms).filter(|&ms| ms <= LONGEST_MS) {
+            Some(0) => Err(format!("[{text}] must be a positive interval")),
+            Some(ms) => Ok(Interval::Fixed(ms)),
+            None => Err(format!(
+                "[{text}] is longer than the store can use: at most {}d",
+                LONGEST_MS / DAY_MS
+            )),
         }
     }
 
@@ -514,6 +524,14 @@ mod tests {
                 .contains("calendar_interval")
         );
         assert!(Interval::fixed("0m").unwrap_err().contains("positive"));
+        assert_eq!(
+            Interval::fixed("203613d"),
+            Ok(Interval::Fixed(203_613 * DAY_MS))
+        );
+        for too_long in ["203614d", "99999999999999999d", "9223372036854775807ms"] {
+            let refused = Interval::fixed(too_long).unwrap_err();
+            assert!(refused.ends_with("at most 203613d"), "{refused}");
+        }
         assert!(
             Interval::calendar("2d")
                 .unwrap_err()

@@ -164,6 +164,14 @@ impl StoreBuilder {
                 reason: error.to_string(),
             }
         })?;
+        if !dsl::STORED_MILLIS.contains(&millis) {
+            return Err(DocumentError::BadTimestamp {
+                field: time_name.clone(),
+                reason: format!(
+                    "{millis} ms is outside the years 1677 to 2262, which the store can hold"
+                ),
+            });
+        }
         if let Some(id) = id
             && !self.explicit_ids.insert(id.to_string())
         {
@@ -549,6 +557,42 @@ mod tests {
         let body = json!({ "size": 0, "query": { "term": { "host.name": "a" } } });
         let answer = store.search_at("m", &body, 2_000).unwrap();
         assert_eq!(answer["hits"]["total"]["value"], 1);
+    }
+
+    #[test]
+    fn times_beyond_what_the_store_holds_are_refused_or_match_nothing() {
+        let mut builder = StoreBuilder::new("@timestamp").unwrap();
+        for at in [1_000, 2_000] {
+            builder.add("m", &json!({ "@timestamp": at })).unwrap();
+        }
+        let far = 1e16; // the year 318857
+        let refused = builder.add("m", &json!({ "@timestamp": far })).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "the `@timestamp` timestamp is invalid: 10000000000000000 ms is outside the \
+             years 1677 to 2262, which the store can hold"
+        );
+        let store = builder.finish().unwrap();
+        let hits = |query: Value| {
+            let body = json!({ "size": 0, "query": query });
+            store.search_at("m", &body, 3_000).unwrap()["hits"]["total"]["value"].clone()
+        };
+        let range =
+            |bound: &str, at: f64| hits(json!({ "range": { "@timestamp": { bound: at } } }));
+        assert_eq!(range("gte", far), 0);
+        assert_eq!(range("gt", far), 0);
+        assert_eq!(range("lte", far), 2);
+        assert_eq!(range("lt", far), 2);
+        assert_eq!(range("gte", -far), 2);
+        assert_eq!(range("lt", -far), 0);
+        assert_eq!(range("lte", -far), 0);
+        assert_eq!(range("lt", i64::MIN as f64), 0);
+        assert_eq!(range("lt", 2_000.0), 1);
+        assert_eq!(range("gt", 1_000.0), 1);
+        assert_eq!(hits(json!({ "term": { "@timestamp": far } })), 0);
+        assert_eq!(hits(json!({ "term": { "@timestamp": 2_000 } })), 1);
+        let both = json!({ "range": { "@timestamp": { "gte": 1_500, "lte": far } } });
+        assert_eq!(hits(both), 1);
     }
 
     #[test]

@@ -1,0 +1,82 @@
+//! No search body makes the embedded store panic. The planner's own searches for the
+//! example rules (series pages and count checks) have nodes swapped for odd values,
+//! removed or misspelled, and every search either answers or says what it refused.
+
+mod common;
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::damage::{damage_tree, tree_damage};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use serde_json::Value;
+use trendwatch::cli::demo::EXAMPLE_RULES;
+use trendwatch::query::{PlanLimits, plan_counts, plan_page};
+use trendwatch::rules::{ValidationContext, parse_rules};
+use trendwatch::scenario::{Fleet, Scenario};
+use trendwatch::source::embedded::EmbeddedStore;
+
+fn fleet() -> Fleet {
+    Fleet {
+        days: 2,
+        ..Fleet::with_hosts(3, Scenario::All)
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    fleet().end() - TimeDelta::minutes(7)
+}
+
+static STORE: LazyLock<EmbeddedStore> = LazyLock::new(|| common::load_fleet(&fleet()));
+
+/// Every example rule's series search and count check, as (index pattern, body).
+static SEARCHES: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {
+    let mut searches = Vec::new();
+    for (path, text) in EXAMPLE_RULES {
+        let (rules, problems) = parse_rules(Path::new(path), text, &ValidationContext::default());
+        assert!(problems.is_empty(), "{path}: {problems:?}");
+        for rule in rules {
+            let page = plan_page(&rule, now(), PlanLimits::default(), None);
+            let counts = plan_counts(&rule, page.grid, PlanLimits::default(), None);
+            searches.push((page.index, page.body));
+            searches.push((counts.index, counts.body));
+        }
+    }
+    searches
+});
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 600,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn damaged_searches_are_answered_or_refused_never_panicked_on(
+        search in 0..8_usize,
+        damages in prop::collection::vec(tree_damage(), 1..4),
+    ) {
+        let (index, body) = &SEARCHES[search];
+        let mut body = body.clone();
+        for damage in &damages {
+            damage_tree(&mut body, damage);
+        }
+        match STORE.search(index, &body) {
+            Ok(answer) => prop_assert!(answer.get("took").is_some(), "{answer}"),
+            Err(error) => prop_assert!(!error.to_string().trim().is_empty()),
+        }
+    }
+}
+
+#[test]
+fn the_undamaged_searches_are_answered() {
+    assert_eq!(SEARCHES.len(), 8);
+    for (index, body) in SEARCHES.iter() {
+        let answer = STORE.search(index, body).unwrap();
+        let groups = answer["aggregations"]["group"]["buckets"].as_array();
+        assert!(groups.is_some_and(|groups| !groups.is_empty()), "{answer}");
+    }
+}
