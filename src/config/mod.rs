@@ -110,8 +110,8 @@ impl Config {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
-        let document: ConfigDocument = serde_saphyr::from_str(text)
-            .map_err(|error| vec![Diagnostic::from_yaml(path, &error)])?;
+        let document: ConfigDocument =
+            serde_saphyr::from_str(text).map_err(|error| vec![yaml_diagnostic(path, &error)])?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut problems = Vec::new();
         for (name, notifier) in &document.notifiers {
@@ -150,6 +150,24 @@ impl Config {
             notifiers: document.notifiers,
         })
     }
+}
+
+/// A YAML error in the config as a diagnostic. Unlike a rule file's, it does not repeat an
+/// unknown key or variant: in a config that text may be a pasted secret (in a flow map, a
+/// value whose `:` went missing becomes a key). The line, the column, the names expected
+/// and the nearest of them still say what to fix.
+fn yaml_diagnostic(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
+    let mut diagnostic = Diagnostic::from_yaml(path, error);
+    let (what, expected) = match error.without_snippet() {
+        serde_saphyr::Error::SerdeUnknownField { expected, .. } => ("key", expected),
+        serde_saphyr::Error::SerdeUnknownVariant { expected, .. } => ("variant", expected),
+        _ => return diagnostic,
+    };
+    diagnostic.message = format!(
+        "unknown {what} (not repeated here, in case it is a secret), expected one of {}",
+        expected.join(", ")
+    );
+    diagnostic
 }
 
 /// What is wrong with a cluster connection, before anything is sent.
@@ -300,6 +318,31 @@ mod tests {
     fn misspelt_keys_get_a_hint() {
         let errors = parse("notifiers:\n  mail:\n    emial: {}\n").unwrap_err();
         assert_eq!(errors[0].hint.as_deref(), Some("did you mean `email`?"));
+    }
+
+    #[test]
+    fn a_secret_that_became_a_key_or_a_variant_is_not_repeated() {
+        // The `:` after `password` went missing, so `password hunter2` is a key.
+        let key = "notifiers:\n  mail:\n    email:\n      smtp: { host: h, password hunter2 }\n      from: a@example.com\n      to: [b@example.com]\n";
+        let errors = parse(key).unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "unknown key (not repeated here, in case it is a secret), expected one of \
+             host, port, tls, username, password"
+        );
+        assert_eq!((errors[0].line, errors[0].column), (4, 24));
+        assert!(!format!("{errors:?}").contains("hunter2"));
+        let variant =
+            "source:\n  elasticsearch:\n    urls: [https://es:9200]\n    auth: { hunter2: x }\n";
+        let errors = parse(variant).unwrap_err();
+        assert!(
+            errors[0]
+                .message
+                .starts_with("unknown variant (not repeated"),
+            "{}",
+            errors[0].message
+        );
+        assert!(!format!("{errors:?}").contains("hunter2"));
     }
 
     #[test]

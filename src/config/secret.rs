@@ -51,10 +51,13 @@ impl Secret {
             && variable
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        // Not echoed either: a secret pasted between the braces is still a secret.
         if !valid {
-            return Err(format!(
-                "`${{{variable}}}` is not a valid environment variable reference; use letters, digits and `_`"
-            ));
+            return Err(
+                "`${…}` must name an environment variable: letters, digits and `_`, \
+                 not starting with a digit (the text found is not shown)"
+                    .to_string(),
+            );
         }
         Ok(Secret {
             variable: variable.to_string(),
@@ -121,6 +124,12 @@ mod tests {
     fn literal_values_are_refused_without_being_echoed() {
         let error = Secret::parse("hunter2").unwrap_err();
         assert!(!error.contains("hunter2"), "{error}");
+        let error = Secret::parse("${hunter 2}").unwrap_err();
+        assert!(!error.contains("hunter"), "{error}");
+        assert!(
+            error.contains("must name an environment variable"),
+            "{error}"
+        );
         assert!(Secret::parse("${1BAD}").is_err());
         assert!(Secret::parse("${}").is_err());
     }

@@ -1,0 +1,133 @@
+//! No config text makes the config loader panic, and no secret reaches a diagnostic: the
+//! example `trendwatch.yaml` is mutated anywhere, and each of its secret references is
+//! replaced by a value in every shape a person might paste (a literal, a broken reference,
+//! a list, a map, a block scalar, an unterminated quote…) that carries a marker the
+//! diagnostics must never show.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use trendwatch::config::Config;
+
+const EXAMPLE: &str = include_str!("../trendwatch.yaml");
+
+/// Stands for a password: no diagnostic may contain it.
+const MARKER: &str = "Hunter2xQ";
+
+/// Parses `text`; every diagnostic points into the file and says something. Returns the
+/// rendered diagnostics.
+fn diagnostics(text: &str) -> Vec<String> {
+    match Config::parse(Path::new("trendwatch.yaml"), text) {
+        Ok(_) => Vec::new(),
+        Err(problems) => {
+            assert!(!problems.is_empty(), "an error without a diagnostic");
+            problems
+                .iter()
+                .map(|problem| {
+                    assert_eq!(problem.file, Path::new("trendwatch.yaml"));
+                    let rendered = problem.render();
+                    assert!(!rendered.trim().is_empty());
+                    rendered
+                })
+                .collect()
+        }
+    }
+}
+
+/// Where the example's secret references are, as byte ranges of the text.
+fn secret_references() -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(start) = EXAMPLE[from..].find("\"${").map(|at| from + at) {
+        let end = start + EXAMPLE[start..].find("}\"").unwrap() + 2;
+        found.push(start..end);
+        from = end;
+    }
+    found
+}
+
+/// A secret as a person might paste it where a reference belongs.
+fn pasted_secret() -> impl Strategy<Value = String> {
+    let shapes = [
+        "{m}",
+        "\"{m}\"",
+        "'{m}'",
+        "\"${{{m} }}\"",
+        "\"${{{m}-1}}\"",
+        "${{{m}",
+        "\"${{{m}\"",
+        "\"{m}}}\"",
+        "[{m}]",
+        "[\"${{{m}}}\", x]",
+        "{{ a: {m} }}",
+        "{{ {m}: 1 }}",
+        "|\n          {m}",
+        "\"{m}",
+        "'{m}",
+        "&anchor {m}",
+        "!!binary {m}",
+        "!tag {m}",
+        "{m} # comment",
+        "\"{m}\\u00e9\"",
+        "\"\\x{m}\"",
+        "{m}: {m}",
+    ];
+    (
+        prop::sample::select(shapes.to_vec()),
+        "[ -~]{0,3}",
+        "[ -~]{0,3}",
+    )
+        .prop_map(|(shape, before, after)| {
+            let marked = shape
+                .replace("{m}", MARKER)
+                .replace("{{", "{")
+                .replace("}}", "}");
+            format!("{before}{marked}{after}")
+        })
+}
+
+#[test]
+fn the_example_config_is_valid_and_holds_secret_references() {
+    assert_eq!(diagnostics(EXAMPLE), Vec::<String>::new());
+    assert!(secret_references().len() >= 4);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 1_000,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in any::<String>()) {
+        diagnostics(&text);
+    }
+
+    #[test]
+    fn mutating_the_example_never_panics(
+        position in 0..EXAMPLE.len(),
+        replacement in "[ -~\\n]{0,6}",
+        cut in 0..8_usize,
+    ) {
+        let mut text = EXAMPLE.to_string();
+        let start = text.floor_char_boundary(position);
+        let end = text.floor_char_boundary((start + cut).min(text.len()));
+        text.replace_range(start..end, &replacement);
+        diagnostics(&text);
+    }
+
+    #[test]
+    fn a_pasted_secret_never_reaches_a_diagnostic(
+        which in any::<prop::sample::Index>(),
+        pasted in pasted_secret(),
+    ) {
+        let references = secret_references();
+        let mut text = EXAMPLE.to_string();
+        text.replace_range(which.get(&references).clone(), &pasted);
+        for said in diagnostics(&text) {
+            prop_assert!(!said.contains(MARKER), "{said}\nfrom:\n{pasted}");
+        }
+    }
+}
