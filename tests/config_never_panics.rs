@@ -4,16 +4,16 @@
 //! a list, a map, a block scalar, an unterminated quote…) that carries a marker the
 //! diagnostics must never show.
 
+mod common;
+
 use std::path::Path;
 
+use common::secrets::{MARKER, pasted_secret};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use trendwatch::config::Config;
 
 const EXAMPLE: &str = include_str!("../trendwatch.yaml");
-
-/// Stands for a password: no diagnostic may contain it.
-const MARKER: &str = "Hunter2xQ";
 
 /// Parses `text`; every diagnostic points into the file and says something. Returns the
 /// rendered diagnostics.
@@ -45,46 +45,6 @@ fn secret_references() -> Vec<std::ops::Range<usize>> {
         from = end;
     }
     found
-}
-
-/// A secret as a person might paste it where a reference belongs.
-fn pasted_secret() -> impl Strategy<Value = String> {
-    let shapes = [
-        "{m}",
-        "\"{m}\"",
-        "'{m}'",
-        "\"${{{m} }}\"",
-        "\"${{{m}-1}}\"",
-        "${{{m}",
-        "\"${{{m}\"",
-        "\"{m}}}\"",
-        "[{m}]",
-        "[\"${{{m}}}\", x]",
-        "{{ a: {m} }}",
-        "{{ {m}: 1 }}",
-        "|\n          {m}",
-        "\"{m}",
-        "'{m}",
-        "&anchor {m}",
-        "!!binary {m}",
-        "!tag {m}",
-        "{m} # comment",
-        "\"{m}\\u00e9\"",
-        "\"\\x{m}\"",
-        "{m}: {m}",
-    ];
-    (
-        prop::sample::select(shapes.to_vec()),
-        "[ -~]{0,3}",
-        "[ -~]{0,3}",
-    )
-        .prop_map(|(shape, before, after)| {
-            let marked = shape
-                .replace("{m}", MARKER)
-                .replace("{{", "{")
-                .replace("}}", "}");
-            format!("{before}{marked}{after}")
-        })
 }
 
 #[test]

@@ -3,8 +3,12 @@
 //! rules pass `trendwatch validate` (with notifiers of the alerters' names defined), and
 //! what cannot be converted is refused with the reason.
 
+mod common;
+
 use std::process::Command;
 
+use common::secrets::{MARKER, pasted_secret};
+use proptest::prelude::*;
 use trendwatch::import::elastalert::{Conversion, convert};
 
 fn fixture(name: &str) -> String {
@@ -189,9 +193,71 @@ fn what_cannot_map_is_refused_with_a_reason() {
     );
     assert!(refused("name: a\ntype: frequency\nindex: x\n").contains("needs `num_events`"));
     assert!(convert("- just a list").unwrap_err().contains("mapping"));
+    // ElastAlert rules keep secrets inline: a YAML error names the place, not the lines.
+    let broken = "name: a\ntype: frequency\nslack_webhook_url: \"https://hooks.slack.com/services/T0/B0/SECRETXYZ\nnum_events: 5\n";
+    assert_eq!(
+        convert(broken).unwrap_err(),
+        "not valid YAML: unclosed quote at line 3, column 20"
+    );
     assert!(
         convert("type: frequency\n")
             .unwrap_err()
             .contains("no `name`")
     );
+}
+
+/// Everything a conversion says: the rules' YAML and notes, or the reason it refused.
+fn everything_said(text: &str) -> String {
+    match convert(text) {
+        Ok(Conversion::Converted(rules)) => rules
+            .iter()
+            .map(|rule| format!("{}\n{}\n{}", rule.name, rule.yaml, rule.notes.join("\n")))
+            .collect(),
+        Ok(Conversion::NotConvertible { name, reason }) => format!("{name}: {reason}"),
+        Err(reason) => reason,
+    }
+}
+
+const CONVERTIBLE: [&str; 7] = [
+    "example_cardinality.yaml",
+    "example_flatline.yaml",
+    "example_frequency.yaml",
+    "example_metric_aggregation.yaml",
+    "example_percentage_match.yaml",
+    "example_spike.yaml",
+    "example_spike_up.yaml",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    /// ElastAlert rules keep alerter secrets inline; however one is written, and wherever
+    /// its line lands, neither the converted rules nor any message repeat it.
+    #[test]
+    fn an_alerter_secret_is_never_carried_over_or_shown(
+        fixture_index in 0..CONVERTIBLE.len(),
+        key in prop::sample::select(vec!["slack_webhook_url", "smtp_auth_file", "telegram_bot_token", "pagerduty_service_key"]),
+        pasted in pasted_secret(),
+        line in any::<prop::sample::Index>(),
+    ) {
+        let mut lines: Vec<String> = fixture(CONVERTIBLE[fixture_index]).lines().map(str::to_string).collect();
+        let at = line.index(lines.len() + 1);
+        lines.insert(at, format!("{key}: {pasted}"));
+        let said = everything_said(&lines.join("\n"));
+        prop_assert!(!said.contains(MARKER), "{said}");
+    }
+
+    #[test]
+    fn mutated_rules_never_panic(
+        fixture_index in 0..CONVERTIBLE.len(),
+        position in any::<prop::sample::Index>(),
+        replacement in "[ -~\\n]{0,6}",
+        cut in 0..8_usize,
+    ) {
+        let mut text = fixture(CONVERTIBLE[fixture_index]);
+        let start = text.floor_char_boundary(position.index(text.len()));
+        let end = text.floor_char_boundary((start + cut).min(text.len()));
+        text.replace_range(start..end, &replacement);
+        everything_said(&text);
+    }
 }

@@ -46,11 +46,16 @@ pub enum Conversion {
 /// ElastAlert's default `buffer_time` (its global config's default).
 const DEFAULT_BUFFER_TIME_SECS: u64 = 45 * 60;
 
+/// Why the text is not YAML, without the lines around the error that the YAML error would
+/// show: ElastAlert rules keep webhook URLs, tokens and keys inline.
+fn not_yaml(error: serde_saphyr::Error) -> String {
+    format!("not valid YAML: {}", error.without_snippet())
+}
+
 /// Converts one ElastAlert rule (the YAML text of one rule file). `Err` when the text is
 /// not an ElastAlert rule at all (not YAML, no `type`, no `name`).
 pub fn convert(text: &str) -> Result<Conversion, String> {
-    let rule: Value =
-        serde_saphyr::from_str(text).map_err(|error| format!("not valid YAML: {error}"))?;
+    let rule: Value = serde_saphyr::from_str(text).map_err(not_yaml)?;
     let Some(rule) = rule.as_object() else {
         return Err("expected a mapping of rule options".to_string());
     };

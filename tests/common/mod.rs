@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod damage;
+pub mod secrets;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
