@@ -8,6 +8,7 @@ mod common;
 
 use std::path::Path;
 
+use common::damage::text_edit;
 use common::secrets::{MARKER, pasted_secret};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -66,16 +67,8 @@ proptest! {
     }
 
     #[test]
-    fn mutating_the_example_never_panics(
-        position in 0..EXAMPLE.len(),
-        replacement in "[ -~\\n]{0,6}",
-        cut in 0..8_usize,
-    ) {
-        let mut text = EXAMPLE.to_string();
-        let start = text.floor_char_boundary(position);
-        let end = text.floor_char_boundary((start + cut).min(text.len()));
-        text.replace_range(start..end, &replacement);
-        diagnostics(&text);
+    fn mutating_the_example_never_panics(edit in text_edit()) {
+        diagnostics(&edit.apply(EXAMPLE));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Damage to JSON trees for the "never panics" property tests: one node swapped for an odd
-//! value, removed, or its key misspelled, chosen by its place in a depth-first walk.
+//! Damage for the "never panics" property tests: to JSON trees (one node swapped for an odd
+//! value, removed, its key misspelled, or a meaningful key inserted, chosen by its place in
+//! a depth-first walk), and to text files (a few bytes replaced somewhere).
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -154,5 +155,34 @@ fn edit(value: &mut Value, left: &mut usize, damage: &TreeDamage) -> bool {
             false
         }
         _ => false,
+    }
+}
+
+/// One edit of a text file: up to 7 bytes at some place replaced by up to 6 printable
+/// characters or newlines (kept on character boundaries).
+#[derive(Debug, Clone)]
+pub struct TextEdit {
+    at: prop::sample::Index,
+    cut: usize,
+    replacement: String,
+}
+
+pub fn text_edit() -> impl Strategy<Value = TextEdit> {
+    (any::<prop::sample::Index>(), 0..8_usize, "[ -~\\n]{0,6}").prop_map(
+        |(at, cut, replacement)| TextEdit {
+            at,
+            cut,
+            replacement,
+        },
+    )
+}
+
+impl TextEdit {
+    pub fn apply(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        let start = text.floor_char_boundary(self.at.index(text.len().max(1)));
+        let end = text.floor_char_boundary((start + self.cut).min(text.len()));
+        text.replace_range(start..end, &self.replacement);
+        text
     }
 }
