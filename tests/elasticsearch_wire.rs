@@ -142,6 +142,13 @@ fn settings(nodes: &[&str]) -> Settings {
     settings
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
 fn memory_rule() -> Rule {
     example_rules()
         .unwrap()
@@ -383,6 +390,54 @@ async fn a_slow_answer_times_out_and_is_not_retried() {
         "{error}"
     );
     assert_eq!(searches(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_answer_longer_than_trendwatch_reads_is_refused_and_not_retried() {
+    let server = cluster(store()).await;
+    let mut settings = settings(&[&server.uri()]);
+    // The leak rule's answer (4 hosts, hours of 5-minute buckets) is far longer than 4 KB.
+    let leak = example_rules()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "api-memory-leak")
+        .unwrap();
+    settings.max_answer_bytes = 4_000;
+    let source = ElasticsearchSource::new(&settings).unwrap();
+    let error = evaluate_rule(&leak, &source, now())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&format!(
+            "{} sent an answer longer than 4 KB, the most trendwatch reads (not retried",
+            server.uri()
+        )),
+        "{error}"
+    );
+    assert_eq!(searches(&server).await.len(), 1);
+    // Sent in chunks without a length (and gzipped), it is cut off the same way.
+    let chunked = MockServer::start().await;
+    let long = "x".repeat(10_000);
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "gzip")
+                .set_body_bytes(gzip(long.as_bytes())),
+        )
+        .mount(&chunked)
+        .await;
+    let chunked_settings = Settings {
+        nodes: vec![chunked.uri().parse().unwrap()],
+        ..settings.clone()
+    };
+    let source = ElasticsearchSource::new(&chunked_settings).unwrap();
+    let error = source.product().await.unwrap_err().to_string();
+    assert!(error.contains("sent an answer longer than 4 KB"), "{error}");
+    // Within the limit, the same answers are read.
+    settings.max_answer_bytes = Settings::DEFAULT_MAX_ANSWER_BYTES;
+    let source = ElasticsearchSource::new(&settings).unwrap();
+    assert!(evaluate_rule(&leak, &source, now()).await.is_ok());
 }
 
 #[tokio::test]

@@ -59,6 +59,8 @@ pub struct Settings {
     pub msearch_batch: usize,
     /// Overrides the version's default `search.max_buckets`.
     pub max_buckets: Option<usize>,
+    /// The largest answer read; a larger one is refused rather than held in memory.
+    pub max_answer_bytes: usize,
 }
 
 /// Why settings could not be resolved; never contains a credential.
@@ -83,6 +85,9 @@ impl Settings {
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
     pub const DEFAULT_MSEARCH_BATCH: usize = 50;
+    /// 1 GiB: more than twice the largest `_msearch` answer of a default batch (50 searches
+    /// of 65,535 buckets of about 100 bytes each).
+    pub const DEFAULT_MAX_ANSWER_BYTES: usize = 1 << 30;
 
     /// Settings for one node URL and nothing else (`--es URL`).
     pub fn for_url(url: &str) -> Result<Settings, SettingsError> {
@@ -97,6 +102,7 @@ impl Settings {
             retry: RetryPolicy::default(),
             msearch_batch: Self::DEFAULT_MSEARCH_BATCH,
             max_buckets: None,
+            max_answer_bytes: Self::DEFAULT_MAX_ANSWER_BYTES,
         })
     }
 
@@ -144,6 +150,7 @@ impl Settings {
             retry,
             msearch_batch: config.msearch_batch.unwrap_or(Self::DEFAULT_MSEARCH_BATCH),
             max_buckets: config.max_buckets,
+            max_answer_bytes: Self::DEFAULT_MAX_ANSWER_BYTES,
         })
     }
 }

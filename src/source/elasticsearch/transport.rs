@@ -58,6 +58,7 @@ pub struct Transport {
     credentials: Option<Credentials>,
     retry: RetryPolicy,
     request_timeout: Duration,
+    max_answer_bytes: usize,
     pause: Arc<dyn Pause>,
 }
 
@@ -141,6 +142,7 @@ impl Transport {
             credentials: settings.credentials.clone(),
             retry: settings.retry,
             request_timeout: settings.request_timeout,
+            max_answer_bytes: settings.max_answer_bytes,
             pause,
         })
     }
@@ -204,6 +206,16 @@ impl Transport {
                         reason: format!(
                             "{shown_node} gave no answer within {} s (not retried, to spare the cluster)",
                             self.request_timeout.as_secs_f64()
+                        ),
+                    });
+                }
+                Err(Failure::TooLarge) => {
+                    return Err(SourceError::Unavailable {
+                        reason: format!(
+                            "{shown_node} sent an answer longer than {}, the most trendwatch \
+                             reads (not retried: it would be as long again); lower \
+                             `msearch_batch` so fewer searches share an answer",
+                            crate::humanize::bytes(self.max_answer_bytes as f64)
                         ),
                     });
                 }
@@ -305,7 +317,7 @@ impl Transport {
         };
         let retry_after = header_text(header::RETRY_AFTER.as_str());
         let elastic_product = header_text("x-elastic-product");
-        let body = Vec::from(response.bytes().await.map_err(|error| classify(&error))?);
+        let body = read_at_most(response, self.max_answer_bytes).await?;
         Ok(Attempted {
             answer: Answer {
                 status: status.as_u16(),
@@ -328,8 +340,27 @@ struct Attempted {
 enum Failure {
     /// No answer in time.
     Timeout,
+    /// An answer longer than trendwatch reads.
+    TooLarge,
     /// Could not connect, or the connection broke: another node may do better.
     Connection(String),
+}
+
+/// The body of `response`, refused once it exceeds `limit` bytes: a node (or a proxy in
+/// front of it) that sends more than any search here asks for would otherwise fill memory.
+async fn read_at_most(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Failure> {
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Err(Failure::TooLarge);
+    }
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(|error| classify(&error))? {
+        if body.len() + chunk.len() > limit {
+            return Err(Failure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The failures in order, each distinct one once, with how often it happened.
