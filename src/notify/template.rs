@@ -83,9 +83,12 @@ pub fn render_annotations(
             output.split_whitespace().collect::<Vec<_>>().join(" "),
         );
     }
-    rendered
-        .entry("summary".to_string())
-        .or_insert_with(|| format!("{}: {}", context.rule, context.explanation));
+    // A page must say something: a summary that is missing, or rendered to nothing (an
+    // empty template, a label the group lacks), is the verdict's own words.
+    let summary = rendered.entry("summary".to_string()).or_default();
+    if summary.is_empty() {
+        *summary = format!("{}: {}", context.rule, context.explanation);
+    }
     Ok(rendered)
 }
 
@@ -116,12 +119,15 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_summary_falls_back_to_the_explanation() {
+    fn a_missing_or_blank_summary_falls_back_to_the_explanation() {
+        let fallback = "api-memory-low: 87.5 MB is below 100 MB";
         let rendered = render_annotations(&BTreeMap::new(), &context()).unwrap();
-        assert_eq!(
-            rendered["summary"],
-            "api-memory-low: 87.5 MB is below 100 MB"
-        );
+        assert_eq!(rendered["summary"], fallback);
+        for blank in ["", "  \n ", "{% if value > 1e9 %}low{% endif %}"] {
+            let annotations = BTreeMap::from([("summary".to_string(), blank.to_string())]);
+            let rendered = render_annotations(&annotations, &context()).unwrap();
+            assert_eq!(rendered["summary"], fallback, "{blank:?}");
+        }
     }
 
     #[test]
