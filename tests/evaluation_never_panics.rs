@@ -2,8 +2,8 @@
 //! its values: each example rule has one value replaced by an extreme or odd one (tiny
 //! and huge durations, zero, negative and huge quantities, other directions and units),
 //! and every variant that still validates is evaluated against the embedded store, and
-//! each group's notification rendered, firing and resolved. Each ends in verdicts (with
-//! words) or a clear error.
+//! each group's notification rendered, firing and resolved, then backtested over six hours.
+//! Each ends in verdicts (with words), a replay, or a clear error.
 
 mod common;
 
@@ -15,6 +15,7 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use trendwatch::alerts::AlertKey;
 use trendwatch::cli::demo::EXAMPLE_RULES;
+use trendwatch::engine::backtest::backtest;
 use trendwatch::engine::{evaluate_rule, notification_for};
 use trendwatch::notify::NotificationStatus;
 use trendwatch::rules::{ValidationContext, parse_rules};
@@ -131,6 +132,12 @@ proptest! {
                         }
                     }
                 }
+                Err(error) => prop_assert!(!error.to_string().trim().is_empty()),
+            }
+            // And replayed over the last six hours: one search, judged at every instant.
+            let from = now() - TimeDelta::hours(6);
+            match runtime.block_on(backtest(rule, &*STORE, from, now())) {
+                Ok(replay) => prop_assert!(replay.notifications_per_week().is_finite()),
                 Err(error) => prop_assert!(!error.to_string().trim().is_empty()),
             }
         }
