@@ -1,6 +1,7 @@
 //! No search body makes the embedded store panic. The planner's own searches for the
 //! example rules (series pages and count checks) have nodes swapped for odd values,
-//! removed or misspelled, and every search either answers or says what it refused.
+//! removed or misspelled, and every search either answers or says what it refused. The
+//! store's `_field_caps` answers, damaged the same way, never make the field check panic.
 
 mod common;
 
@@ -13,8 +14,8 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::Value;
 use trendwatch::cli::demo::EXAMPLE_RULES;
-use trendwatch::query::{PlanLimits, plan_counts, plan_page};
-use trendwatch::rules::{ValidationContext, parse_rules};
+use trendwatch::query::{PlanLimits, check_fields, fields_of, plan_counts, plan_page};
+use trendwatch::rules::{Rule, ValidationContext, parse_rules};
 use trendwatch::scenario::{Fleet, Scenario};
 use trendwatch::source::embedded::EmbeddedStore;
 
@@ -47,6 +48,20 @@ static SEARCHES: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {
     searches
 });
 
+/// Every example rule with the store's `_field_caps` answer for its fields.
+static FIELD_CAPS: LazyLock<Vec<(Rule, Value)>> = LazyLock::new(|| {
+    let mut answers = Vec::new();
+    for (path, text) in EXAMPLE_RULES {
+        let (rules, _) = parse_rules(Path::new(path), text, &ValidationContext::default());
+        for rule in rules {
+            let fields: Vec<String> = fields_of(&rule).into_iter().map(|(name, _)| name).collect();
+            let caps = STORE.field_caps(&rule.index, &fields.join(",")).unwrap();
+            answers.push((rule, caps));
+        }
+    }
+    answers
+});
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 600,
@@ -68,6 +83,40 @@ proptest! {
             Ok(answer) => prop_assert!(answer.get("took").is_some(), "{answer}"),
             Err(error) => prop_assert!(!error.to_string().trim().is_empty()),
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 600,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// `validate --es` reads the cluster's `_field_caps` answer: a damaged one yields
+    /// problems that say something, never a panic.
+    #[test]
+    fn damaged_field_caps_are_checked_never_panicked_on(
+        rule in 0..4_usize,
+        damages in prop::collection::vec(tree_damage(), 1..4),
+    ) {
+        let (rule, caps) = &FIELD_CAPS[rule];
+        let mut caps = caps.clone();
+        for damage in &damages {
+            damage_tree(&mut caps, damage);
+        }
+        for problem in check_fields(rule, &caps) {
+            prop_assert!(!problem.message.trim().is_empty());
+        }
+    }
+}
+
+#[test]
+fn the_undamaged_field_caps_have_no_problem() {
+    assert_eq!(FIELD_CAPS.len(), 4);
+    for (rule, caps) in FIELD_CAPS.iter() {
+        let problems = check_fields(rule, caps);
+        assert!(problems.is_empty(), "{}: {problems:?}", rule.name);
     }
 }
 
