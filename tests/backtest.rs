@@ -207,3 +207,78 @@ async fn an_empty_or_inverted_range_is_refused() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_range_too_long_to_hold_is_refused_before_it_is_read() {
+    let fleet = Fleet {
+        days: 1,
+        ..Fleet::default()
+    };
+    let store = common::load_fleet(&fleet);
+    let counted = Counted {
+        inner: &store,
+        searches: AtomicUsize::new(0),
+    };
+    let to = fleet.end();
+    // Every minute for three years: over a million runs.
+    let every_minute = rule("api-memory-low");
+    let error = backtest(&every_minute, &counted, to - Duration::days(3 * 365), to)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            BacktestError::TooManyRuns {
+                most: 1_000_000,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("would run more than 1000000 times"),
+        "{error}"
+    );
+    // Once a day, but on one-minute buckets: three years of them per group.
+    let text = "name: daily\nindex: metricbeat-*\ngroup_by: host.name\nmetric: min(system.memory.actual.free)\nbucket: 1m\nevery: 1d\ncondition: { threshold: { below: 100MB } }\nnotify: [ops]\n";
+    let (rules, problems) = trendwatch::rules::parse_rules(
+        std::path::Path::new("daily.yaml"),
+        text,
+        &trendwatch::rules::ValidationContext::default(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let error = backtest(&rules[0], &counted, to - Duration::days(3 * 365), to)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, BacktestError::TooManyBuckets { .. }),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("more than the 1000000 a backtest reads"),
+        "{error}"
+    );
+    assert_eq!(
+        counted.searches.load(Ordering::Relaxed),
+        0,
+        "refused before any search"
+    );
+    // 690 days of one-minute buckets fit one group, but not 60 hosts' (50 million in all).
+    let fleet = Fleet {
+        days: 1,
+        ..Fleet::with_hosts(60, trendwatch::scenario::Scenario::Demo)
+    };
+    let store = common::load_fleet(&fleet);
+    let to = fleet.end();
+    let error = backtest(&rules[0], &store, to - Duration::days(690), to)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, BacktestError::TooMuchData { .. }),
+        "{error}"
+    );
+}

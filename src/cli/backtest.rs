@@ -88,7 +88,13 @@ pub fn run(options: &BacktestOptions) -> Result<ExitCode> {
     let elapsed = started.elapsed();
     let replay = match result {
         Ok(replay) => replay,
-        Err(error @ (BacktestError::EmptyRange { .. } | BacktestError::NoRun { .. })) => {
+        Err(
+            error @ (BacktestError::EmptyRange { .. }
+            | BacktestError::NoRun { .. }
+            | BacktestError::TooManyRuns { .. }
+            | BacktestError::TooManyBuckets { .. }
+            | BacktestError::TooMuchData { .. }),
+        ) => {
             return usage(&error.to_string());
         }
         Err(error) => {

@@ -11,7 +11,7 @@ pub fn next_run(schedule: &Schedule, after: DateTime<Utc>) -> Option<DateTime<Ut
     match schedule {
         Schedule::Every(every) => {
             let step = every.as_millis_i64().max(1);
-            let next = (after.timestamp_millis().div_euclid(step) + 1) * step;
+            let next = (after.timestamp_millis().div_euclid(step) + 1).checked_mul(step)?;
             DateTime::from_timestamp_millis(next)
         }
         Schedule::Cron { cron, timezone, .. } => {
@@ -29,13 +29,17 @@ pub fn runs_between(
     after: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<DateTime<Utc>> {
-    let mut runs = Vec::new();
-    let mut at = after;
-    while let Some(next) = next_run(schedule, at).filter(|next| *next <= until) {
-        runs.push(next);
-        at = next;
-    }
-    runs
+    runs(schedule, after, until).collect()
+}
+
+/// [`runs_between`] one at a time, for callers that stop early.
+pub fn runs(
+    schedule: &Schedule,
+    after: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+    std::iter::successors(next_run(schedule, after), move |at| next_run(schedule, *at))
+        .take_while(move |next| *next <= until)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::analysis::trend::TrendHints;
 use crate::analysis::{Status, Verdict};
 use crate::query::{GroupKey, Series, TimeGrid, change_windows, empty_bucket_value, time_grid};
 use crate::rules::Rule;
-use crate::scheduler::runs_between;
+use crate::scheduler::runs;
 use crate::source::Source;
 
 pub use range::{RangeRead, read_range};
@@ -36,9 +36,49 @@ pub enum BacktestError {
         from: String,
         to: String,
     },
+    #[error(
+        "rule `{rule}` would run more than {most} times between {from} and {to}, more than a \
+         backtest replays; shorten the range"
+    )]
+    TooManyRuns {
+        rule: String,
+        from: String,
+        to: String,
+        most: usize,
+    },
+    #[error(
+        "rule `{rule}` would need {buckets} buckets per group between {from} and {to} (with its \
+         lookback), more than the {most} a backtest reads; shorten the range"
+    )]
+    TooManyBuckets {
+        rule: String,
+        from: String,
+        to: String,
+        buckets: usize,
+        most: usize,
+    },
+    #[error(
+        "rule `{rule}` has more than {groups} groups of {buckets} buckets each over the range, \
+         more than the {most} buckets a backtest holds in all; shorten the range or filter \
+         fewer groups"
+    )]
+    TooMuchData {
+        rule: String,
+        groups: usize,
+        buckets: usize,
+        most: usize,
+    },
     #[error(transparent)]
     Evaluation(#[from] EvaluationError),
 }
+
+/// The most instants one backtest replays: a year of a rule run every minute is 525,600.
+pub const MOST_RUNS: usize = 1_000_000;
+/// The most buckets one group's series may have over a backtest's range: about two years
+/// of one-minute buckets, or nine of five-minute ones (24 MB per group).
+pub const MOST_BUCKETS: usize = 1_000_000;
+/// The most buckets all groups hold together (about 1.2 GB).
+pub const MOST_CELLS: usize = 50_000_000;
 
 /// One alert transition during the replay.
 #[derive(Debug, Clone, Serialize)]
@@ -112,7 +152,7 @@ impl Backtest {
 
 /// The instants `rule`'s schedule runs at in `[from, to]`.
 pub fn instants(rule: &Rule, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-    runs_between(&rule.schedule, from - chrono::Duration::milliseconds(1), to)
+    runs(&rule.schedule, from - chrono::Duration::milliseconds(1), to).collect()
 }
 
 /// How far a backtest has got: judgements done out of the total (instants × groups, known
@@ -147,7 +187,18 @@ pub async fn backtest_with_progress<S: Source>(
             to: to.to_rfc3339(),
         });
     }
-    let instants = instants(rule, from, to);
+    // Counted before anything is held: a range of centuries would not fit in memory.
+    let instants: Vec<_> = runs(&rule.schedule, from - chrono::Duration::milliseconds(1), to)
+        .take(MOST_RUNS + 1)
+        .collect();
+    if instants.len() > MOST_RUNS {
+        return Err(BacktestError::TooManyRuns {
+            rule: rule.name.clone(),
+            from: from.to_rfc3339(),
+            to: to.to_rfc3339(),
+            most: MOST_RUNS,
+        });
+    }
     let (Some(first), Some(last)) = (instants.first(), instants.last()) else {
         return Err(BacktestError::NoRun {
             rule: rule.name.clone(),
@@ -159,6 +210,15 @@ pub async fn backtest_with_progress<S: Source>(
         end_ms: time_grid(rule, *last).end_ms,
         ..time_grid(rule, *first)
     };
+    if grid.len() > MOST_BUCKETS {
+        return Err(BacktestError::TooManyBuckets {
+            rule: rule.name.clone(),
+            from: from.to_rfc3339(),
+            to: to.to_rfc3339(),
+            buckets: grid.len(),
+            most: MOST_BUCKETS,
+        });
+    }
     let read = read_range(rule, source, grid).await?;
     progress
         .total

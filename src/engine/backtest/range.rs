@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::super::evaluate::{EvaluationError, read_pages, search, source_error};
+use super::super::evaluate::{read_pages, search, source_error};
+use super::{BacktestError, MOST_CELLS};
 use crate::query::{GroupKey, PlanLimits, Series, TimeGrid, plan_range};
 use crate::rules::Rule;
 use crate::source::Source;
@@ -17,12 +18,13 @@ pub struct RangeRead {
     pub searches: usize,
 }
 
-/// Reads every bucket of `grid` for every group of `rule`.
+/// Reads every bucket of `grid` for every group of `rule`; refused once the groups would
+/// hold more than [`MOST_CELLS`] buckets in all.
 pub async fn read_range<S: Source>(
     rule: &Rule,
     source: &S,
     grid: TimeGrid,
-) -> Result<RangeRead, EvaluationError> {
+) -> Result<RangeRead, BacktestError> {
     let limits = source
         .limits()
         .await
@@ -38,6 +40,16 @@ pub async fn read_range<S: Source>(
         .await?;
         searches += taken;
         for piece in pieces {
+            if !groups.contains_key(&piece.group)
+                && (groups.len() + 1).saturating_mul(grid.len()) > MOST_CELLS
+            {
+                return Err(BacktestError::TooMuchData {
+                    rule: rule.name.clone(),
+                    groups: groups.len(),
+                    buckets: grid.len(),
+                    most: MOST_CELLS,
+                });
+            }
             let whole = groups
                 .entry(piece.group.clone())
                 .or_insert_with(|| Series::empty(piece.group.clone(), grid, &rule.metric));
