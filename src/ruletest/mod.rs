@@ -38,6 +38,10 @@ use crate::source::embedded::StoreBuilder;
 /// When the first point is, unless the file says.
 const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
 
+/// The most documents one test loads (a million takes seconds; a rule test needs far
+/// fewer). Counts matter: for count and ratio rules every value is that many documents.
+const MOST_DOCUMENTS: usize = 2_000_000;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TestFile {
@@ -150,6 +154,7 @@ async fn run_case(
     let time_field = rules[0].timestamp_field.as_str();
     let indices: BTreeSet<String> = rules.iter().map(|rule| index_for(&rule.index)).collect();
     let mut builder = StoreBuilder::new(time_field).map_err(|e| e.to_string())?;
+    let mut loaded = 0_usize;
     for (number, input) in case.input_series.iter().enumerate() {
         let values = notation::parse_series(&input.values)
             .map_err(|error| format!("input_series #{}: {error}", number + 1))?;
@@ -157,8 +162,28 @@ async fn run_case(
             .map_err(|reason| format!("input_series #{}: {reason}", number + 1))?;
         for (k, value) in values.iter().enumerate() {
             let Some(value) = value else { continue };
-            let at = start.timestamp_millis() + interval * k as i64;
-            for document in writing.documents(input, time_field, at, *value)? {
+            let at = i64::try_from(k)
+                .ok()
+                .and_then(|k| interval.checked_mul(k))
+                .and_then(|offset| start.timestamp_millis().checked_add(offset))
+                .ok_or_else(|| {
+                    format!(
+                        "input_series #{}: point {} is beyond any date (the interval is too long)",
+                        number + 1,
+                        k + 1
+                    )
+                })?;
+            let documents = writing.documents(input, time_field, at, *value)?;
+            loaded = loaded.saturating_add(documents.len() * indices.len());
+            if loaded > MOST_DOCUMENTS {
+                return Err(format!(
+                    "input_series #{}: the test would load more than {MOST_DOCUMENTS} documents \
+                     (for count and ratio rules each value is a number of documents); a rule \
+                     test needs far fewer",
+                    number + 1
+                ));
+            }
+            for document in documents {
                 for index in &indices {
                     builder
                         .add(index, &document)
