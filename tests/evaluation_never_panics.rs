@@ -8,9 +8,8 @@
 mod common;
 
 use std::path::Path;
-use std::sync::LazyLock;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use trendwatch::alerts::AlertKey;
@@ -19,21 +18,8 @@ use trendwatch::engine::backtest::backtest;
 use trendwatch::engine::{evaluate_rule, notification_for};
 use trendwatch::notify::NotificationStatus;
 use trendwatch::rules::{ValidationContext, parse_rules};
-use trendwatch::scenario::{Fleet, Scenario};
-use trendwatch::source::embedded::EmbeddedStore;
 
-fn fleet() -> Fleet {
-    Fleet {
-        days: 2,
-        ..Fleet::with_hosts(3, Scenario::All)
-    }
-}
-
-fn now() -> DateTime<Utc> {
-    fleet().end() - TimeDelta::minutes(7)
-}
-
-static STORE: LazyLock<EmbeddedStore> = LazyLock::new(|| common::load_fleet(&fleet()));
+use common::{SMALL_STORE as STORE, small_fleet_now as now};
 
 /// Values to put where a rule has one: durations, quantities, numbers, words.
 const ODD_VALUES: &[&str] = &[

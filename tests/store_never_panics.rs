@@ -8,7 +8,6 @@ mod common;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, TimeDelta, Utc};
 use common::damage::{damage_tree, tree_damage};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -16,21 +15,8 @@ use serde_json::Value;
 use trendwatch::cli::demo::EXAMPLE_RULES;
 use trendwatch::query::{PlanLimits, check_fields, fields_of, plan_counts, plan_page};
 use trendwatch::rules::{Rule, ValidationContext, parse_rules};
-use trendwatch::scenario::{Fleet, Scenario};
-use trendwatch::source::embedded::EmbeddedStore;
 
-fn fleet() -> Fleet {
-    Fleet {
-        days: 2,
-        ..Fleet::with_hosts(3, Scenario::All)
-    }
-}
-
-fn now() -> DateTime<Utc> {
-    fleet().end() - TimeDelta::minutes(7)
-}
-
-static STORE: LazyLock<EmbeddedStore> = LazyLock::new(|| common::load_fleet(&fleet()));
+use common::{SMALL_STORE as STORE, small_fleet_now as now};
 
 /// Every example rule's series search and count check, as (index pattern, body).
 static SEARCHES: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {

@@ -43,3 +43,21 @@ pub fn dead_node() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     format!("http://{}", listener.local_addr().unwrap())
 }
+
+/// Two days of every scenario on three hosts: small enough to load in a moment, with every
+/// kind of document the example rules search.
+pub fn small_fleet() -> trendwatch::scenario::Fleet {
+    trendwatch::scenario::Fleet {
+        days: 2,
+        ..trendwatch::scenario::Fleet::with_hosts(3, trendwatch::scenario::Scenario::All)
+    }
+}
+
+/// Seven minutes before the small fleet's data ends.
+pub fn small_fleet_now() -> chrono::DateTime<chrono::Utc> {
+    small_fleet().end() - chrono::TimeDelta::minutes(7)
+}
+
+/// The small fleet in an embedded store, loaded once per test binary.
+pub static SMALL_STORE: std::sync::LazyLock<trendwatch::source::embedded::EmbeddedStore> =
+    std::sync::LazyLock::new(|| load_fleet(&small_fleet()));
