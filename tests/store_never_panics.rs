@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use common::damage::{damage_tree, tree_damage};
+use common::damage::{damaged, tree_damage};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::Value;
@@ -61,23 +61,11 @@ proptest! {
         damages in prop::collection::vec(tree_damage(), 1..4),
     ) {
         let (index, body) = &SEARCHES[search];
-        let mut body = body.clone();
-        for damage in &damages {
-            damage_tree(&mut body, damage);
-        }
-        match STORE.search(index, &body) {
+        match STORE.search(index, &damaged(body, &damages)) {
             Ok(answer) => prop_assert!(answer.get("took").is_some(), "{answer}"),
             Err(error) => prop_assert!(!error.to_string().trim().is_empty()),
         }
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 600,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        ..ProptestConfig::default()
-    })]
 
     /// `validate --es` reads the cluster's `_field_caps` answer: a damaged one yields
     /// problems that say something, never a panic.
@@ -87,11 +75,7 @@ proptest! {
         damages in prop::collection::vec(tree_damage(), 1..4),
     ) {
         let (rule, caps) = &FIELD_CAPS[rule];
-        let mut caps = caps.clone();
-        for damage in &damages {
-            damage_tree(&mut caps, damage);
-        }
-        for problem in check_fields(rule, &caps) {
+        for problem in check_fields(rule, &damaged(caps, &damages)) {
             prop_assert!(!problem.message.trim().is_empty());
         }
     }

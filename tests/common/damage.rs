@@ -186,3 +186,12 @@ impl TextEdit {
         text
     }
 }
+
+/// A copy of `tree` with every damage applied in turn.
+pub fn damaged(tree: &Value, damages: &[TreeDamage]) -> Value {
+    let mut tree = tree.clone();
+    for damage in damages {
+        damage_tree(&mut tree, damage);
+    }
+    tree
+}
