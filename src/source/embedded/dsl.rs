@@ -669,6 +669,19 @@ fn exact_match(
 /// in an `i64`, from 1677-09-21 to 2262-04-11.
 pub const STORED_MILLIS: RangeInclusive<i64> = (i64::MIN / 1_000_000)..=(i64::MAX / 1_000_000);
 
+/// `millis` when the store can hold it, else why not: for a document's time or a
+/// histogram's bounds, which must be real times. (Query bounds beyond it match all or
+/// nothing instead.)
+pub fn storable_millis(millis: i64) -> Result<i64, String> {
+    if STORED_MILLIS.contains(&millis) {
+        Ok(millis)
+    } else {
+        Err(format!(
+            "{millis} ms is outside the years 1677 to 2262, which the store can hold"
+        ))
+    }
+}
+
 /// A timestamp as epoch milliseconds: a number, or an RFC 3339 string.
 pub fn timestamp_millis(value: &Value, path: &str) -> Result<i64, StoreError> {
     match value {

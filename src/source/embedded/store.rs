@@ -158,20 +158,13 @@ impl StoreBuilder {
         let timestamp = object
             .get(time_name)
             .ok_or_else(|| DocumentError::MissingTimestamp(time_name.clone()))?;
-        let millis = dsl::timestamp_millis(timestamp, time_name).map_err(|error| {
-            DocumentError::BadTimestamp {
+        let millis = dsl::timestamp_millis(timestamp, time_name)
+            .map_err(|error| error.to_string())
+            .and_then(dsl::storable_millis)
+            .map_err(|reason| DocumentError::BadTimestamp {
                 field: time_name.clone(),
-                reason: error.to_string(),
-            }
-        })?;
-        if !dsl::STORED_MILLIS.contains(&millis) {
-            return Err(DocumentError::BadTimestamp {
-                field: time_name.clone(),
-                reason: format!(
-                    "{millis} ms is outside the years 1677 to 2262, which the store can hold"
-                ),
-            });
-        }
+                reason,
+            })?;
         if let Some(id) = id
             && !self.explicit_ids.insert(id.to_string())
         {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use tantivy::DocId;
 
 use super::super::date_math::{self, RoundTo, Zone};
-use super::super::dsl::STORED_MILLIS;
+use super::super::dsl::storable_millis;
 use super::super::error::StoreError;
 use super::super::interval::{Interval, Rounding};
 use super::super::reply::Reply;
@@ -340,16 +340,8 @@ fn bounds(value: &Value, now_ms: i64, zone: Zone, path: &str) -> Result<(i64, i6
             )),
         }
     };
-    let (min, max) = (read("min")?, read("max")?);
-    if let Some(outside) = [min, max]
-        .into_iter()
-        .find(|ms| !STORED_MILLIS.contains(ms))
-    {
-        return Err(StoreError::parsing(
-            path,
-            format!("[{outside}] is outside the years 1677 to 2262, which the store can hold"),
-        ));
-    }
+    let storable = |ms| storable_millis(ms).map_err(|reason| StoreError::parsing(path, reason));
+    let (min, max) = (storable(read("min")?)?, storable(read("max")?)?);
     if min > max {
         return Err(StoreError::parsing(
             path,
