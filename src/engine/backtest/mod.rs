@@ -152,7 +152,16 @@ impl Backtest {
 
 /// The instants `rule`'s schedule runs at in `[from, to]`.
 pub fn instants(rule: &Rule, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-    runs(&rule.schedule, from - chrono::Duration::milliseconds(1), to).collect()
+    instants_from(rule, from, to).collect()
+}
+
+/// [`instants`] one at a time, so a range too long to hold can be stopped early.
+fn instants_from(
+    rule: &Rule,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+    runs(&rule.schedule, from - chrono::Duration::milliseconds(1), to)
 }
 
 /// How far a backtest has got: judgements done out of the total (instants × groups, known
@@ -188,9 +197,7 @@ pub async fn backtest_with_progress<S: Source>(
         });
     }
     // Counted before anything is held: a range of centuries would not fit in memory.
-    let instants: Vec<_> = runs(&rule.schedule, from - chrono::Duration::milliseconds(1), to)
-        .take(MOST_RUNS + 1)
-        .collect();
+    let instants: Vec<_> = instants_from(rule, from, to).take(MOST_RUNS + 1).collect();
     if instants.len() > MOST_RUNS {
         return Err(BacktestError::TooManyRuns {
             rule: rule.name.clone(),
