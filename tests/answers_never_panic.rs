@@ -12,7 +12,6 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use common::damage::{TreeDamage, damage_tree, tree_damage};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Value, json};
 use trendwatch::query::{
     Answer, PlanLimits, SearchPlan, counts_from_response, page_from_response, plan_counts,
@@ -204,11 +203,7 @@ fn has_duplicate_keys(value: &Value, bytes: &[u8]) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 4_000,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::property_cases(4_000))]
 
     #[test]
     fn damaged_answers_are_read_or_refused_never_panicked_on(

@@ -11,7 +11,6 @@ use std::path::Path;
 use common::damage::text_edit;
 use common::secrets::{MARKER, pasted_secret};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use trendwatch::config::Config;
 
 const EXAMPLE: &str = include_str!("../trendwatch.yaml");
@@ -55,11 +54,7 @@ fn the_example_config_is_valid_and_holds_secret_references() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 1_000,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::property_cases(1_000))]
 
     #[test]
     fn arbitrary_text_never_panics(text in any::<String>()) {

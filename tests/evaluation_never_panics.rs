@@ -11,7 +11,6 @@ use std::path::Path;
 
 use chrono::TimeDelta;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use trendwatch::alerts::AlertKey;
 use trendwatch::cli::demo::EXAMPLE_RULES;
 use trendwatch::engine::backtest::backtest;
@@ -78,11 +77,7 @@ fn with_value(line: &str, value: &str) -> Option<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 600,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::property_cases(600))]
 
     #[test]
     fn a_rule_that_validates_is_evaluated_or_refused_never_panicked_on(
@@ -102,9 +97,8 @@ proptest! {
         if !problems.is_empty() {
             return Ok(());
         }
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         for rule in &rules {
-            match runtime.block_on(evaluate_rule(rule, &*STORE, now())) {
+            match common::block_on(evaluate_rule(rule, &*STORE, now())) {
                 Ok(evaluation) => {
                     for group in &evaluation.groups {
                         prop_assert!(!group.verdict.explanation.trim().is_empty());
@@ -122,7 +116,7 @@ proptest! {
             }
             // And replayed over the last six hours: one search, judged at every instant.
             let from = now() - TimeDelta::hours(6);
-            match runtime.block_on(backtest(rule, &*STORE, from, now())) {
+            match common::block_on(backtest(rule, &*STORE, from, now())) {
                 Ok(replay) => prop_assert!(replay.notifications_per_week().is_finite()),
                 Err(error) => prop_assert!(!error.to_string().trim().is_empty()),
             }
@@ -132,13 +126,10 @@ proptest! {
 
 #[test]
 fn the_example_rules_evaluate_and_values_can_be_replaced() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     for (path, text) in EXAMPLE_RULES {
         let (rules, problems) = parse_rules(Path::new(path), text, &ValidationContext::default());
         assert!(problems.is_empty(), "{path}: {problems:?}");
-        let evaluation = runtime.block_on(evaluate_rule(&rules[0], &*STORE, now()));
+        let evaluation = common::block_on(evaluate_rule(&rules[0], &*STORE, now()));
         assert!(!evaluation.unwrap().groups.is_empty(), "{path}");
     }
     assert_eq!(

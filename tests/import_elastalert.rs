@@ -230,7 +230,7 @@ const CONVERTIBLE: [&str; 7] = [
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+    #![proptest_config(common::property_cases(1_000))]
 
     /// ElastAlert rules keep alerter secrets inline; however one is written, and wherever
     /// its line lands, neither the converted rules nor any message repeat it.

@@ -7,7 +7,6 @@ mod common;
 
 use common::damage::text_edit;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use trendwatch::ruletest::run_file;
 
 const TEST_FILES: [&str; 4] = [
@@ -57,10 +56,7 @@ fn run(text: &str) {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("odd.test.yaml");
     std::fs::write(&path, text).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    match runtime.block_on(run_file(&path)) {
+    match common::block_on(run_file(&path)) {
         Ok(outcomes) => {
             for outcome in outcomes {
                 assert!(!outcome.name.is_empty() || text.contains("name: ''"));
@@ -74,11 +70,7 @@ fn run(text: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 32,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::property_cases(32))]
 
     #[test]
     fn an_odd_value_ends_in_outcomes_or_diagnostics(
@@ -114,14 +106,11 @@ proptest! {
 
 #[test]
 fn the_example_test_files_pass_from_a_temporary_directory() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     for name in TEST_FILES {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join(name);
         std::fs::write(&path, test_file(name)).unwrap();
-        let outcomes = runtime.block_on(run_file(&path)).unwrap();
+        let outcomes = common::block_on(run_file(&path)).unwrap();
         assert!(!outcomes.is_empty(), "{name}");
         for outcome in outcomes {
             assert_eq!(
@@ -139,10 +128,7 @@ fn first_failures(text: &str) -> Vec<String> {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("limits.test.yaml");
     std::fs::write(&path, text).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let outcomes = runtime.block_on(run_file(&path)).unwrap();
+    let outcomes = common::block_on(run_file(&path)).unwrap();
     outcomes[0].failures.clone()
 }
 

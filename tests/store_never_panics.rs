@@ -10,7 +10,6 @@ use std::sync::LazyLock;
 
 use common::damage::{damaged, tree_damage};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use serde_json::Value;
 use trendwatch::cli::demo::EXAMPLE_RULES;
 use trendwatch::query::{PlanLimits, check_fields, fields_of, plan_counts, plan_page};
@@ -49,11 +48,7 @@ static FIELD_CAPS: LazyLock<Vec<(Rule, Value)>> = LazyLock::new(|| {
 });
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 600,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::property_cases(600))]
 
     #[test]
     fn damaged_searches_are_answered_or_refused_never_panicked_on(

@@ -61,3 +61,24 @@ pub fn small_fleet_now() -> chrono::DateTime<chrono::Utc> {
 /// The small fleet in an embedded store, loaded once per test binary.
 pub static SMALL_STORE: std::sync::LazyLock<trendwatch::source::embedded::EmbeddedStore> =
     std::sync::LazyLock::new(|| load_fleet(&small_fleet()));
+
+/// Property-test settings: `cases` cases, and failing cases kept beside the test's source
+/// (`*.proptest-regressions`) so they run first next time.
+pub fn property_cases(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
+}
+
+/// Runs `future` to its end on the calling thread, for tests that are not async
+/// (property tests).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
