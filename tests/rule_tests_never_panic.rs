@@ -7,7 +7,7 @@ mod common;
 
 use common::damage::text_edit;
 use proptest::prelude::*;
-use trendwatch::ruletest::run_file;
+use trendwatch::ruletest::{TestFileError, TestOutcome, run_file};
 
 const TEST_FILES: [&str; 4] = [
     "api-memory-leak.test.yaml",
@@ -52,11 +52,16 @@ fn test_file(name: &str) -> String {
         .replace("../../rules/", rules)
 }
 
-fn run(text: &str) {
+/// `text` run as a test file, from a temporary directory.
+fn run_text(text: &str) -> Result<Vec<TestOutcome>, TestFileError> {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("odd.test.yaml");
     std::fs::write(&path, text).unwrap();
-    match common::block_on(run_file(&path)) {
+    common::block_on(run_file(&path))
+}
+
+fn run(text: &str) {
+    match run_text(text) {
         Ok(outcomes) => {
             for outcome in outcomes {
                 assert!(!outcome.name.is_empty() || text.contains("name: ''"));
@@ -107,10 +112,7 @@ proptest! {
 #[test]
 fn the_example_test_files_pass_from_a_temporary_directory() {
     for name in TEST_FILES {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join(name);
-        std::fs::write(&path, test_file(name)).unwrap();
-        let outcomes = common::block_on(run_file(&path)).unwrap();
+        let outcomes = run_text(&test_file(name)).unwrap();
         assert!(!outcomes.is_empty(), "{name}");
         for outcome in outcomes {
             assert_eq!(
@@ -125,11 +127,7 @@ fn the_example_test_files_pass_from_a_temporary_directory() {
 
 /// The failures of the first test in `text`.
 fn first_failures(text: &str) -> Vec<String> {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("limits.test.yaml");
-    std::fs::write(&path, text).unwrap();
-    let outcomes = common::block_on(run_file(&path)).unwrap();
-    outcomes[0].failures.clone()
+    run_text(text).unwrap()[0].failures.clone()
 }
 
 #[test]
