@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +16,7 @@ use trendwatch::query::{
     Answer, PlanLimits, SearchPlan, counts_from_response, page_from_response, plan_counts,
     plan_page,
 };
-use trendwatch::rules::{Rule, ValidationContext, parse_rules};
+use trendwatch::rules::Rule;
 use trendwatch::source::embedded::StoreBuilder;
 
 const MEMORY: &str = "name: memory\nindex: metricbeat-*\nfilter:\n  - term: { metricset.name: memory }\ngroup_by: host.name\nmetric: avg(system.memory.actual.free)\nbucket: 5m\nevery: 5m\nlookback: 1h\ncondition: { trend: { direction: down } }\nnotify: [ops]\n";
@@ -27,27 +26,19 @@ fn now() -> DateTime<Utc> {
     "2026-11-19T12:00:10Z".parse().unwrap()
 }
 
-fn rule(text: &str) -> Rule {
-    let (mut rules, problems) = parse_rules(
-        Path::new("answer.yaml"),
-        text,
-        &ValidationContext::default(),
-    );
-    assert!(problems.is_empty(), "{problems:?}");
-    rules.remove(0)
-}
-
-/// A rule, the plan of its search, and the store's answer to it as bytes.
+/// A rule, the plan of its search (series, or the count check), and the store's answer
+/// to it as bytes.
 struct Case {
     rule: Rule,
     plan: SearchPlan,
+    counts: bool,
     answer: Vec<u8>,
 }
 
 /// The page of series, the count page, for both rules; hosts miss some buckets, so the
 /// answers carry empty buckets and `null` values as well as numbers.
 static CASES: LazyLock<Vec<Case>> = LazyLock::new(|| {
-    let (memory, disk) = (rule(MEMORY), rule(DISK));
+    let (memory, disk) = (common::rule_from(MEMORY), common::rule_from(DISK));
     let mut builder = StoreBuilder::new("@timestamp").unwrap();
     let start = plan_page(&memory, now(), PlanLimits::default(), None)
         .grid
@@ -87,12 +78,13 @@ static CASES: LazyLock<Vec<Case>> = LazyLock::new(|| {
     for rule in [memory, disk] {
         let page = plan_page(&rule, now(), PlanLimits::default(), None);
         let counts = plan_counts(&rule, page.grid, PlanLimits::default(), None);
-        for plan in [page, counts] {
+        for (plan, counts) in [(page, false), (counts, true)] {
             let answer =
                 serde_json::to_vec(&store.search(&plan.index, &plan.body).unwrap()).unwrap();
             cases.push(Case {
                 rule: rule.clone(),
                 plan,
+                counts,
                 answer,
             });
         }
@@ -109,8 +101,7 @@ enum Read {
 
 fn read(case_index: usize, answer: &Answer) -> Read {
     let case = &CASES[case_index];
-    let is_count_plan = case_index % 2 == 1;
-    let result = if is_count_plan {
+    let result = if case.counts {
         counts_from_response(answer, &case.rule.group_by, &case.plan)
             .map(|page| format!("{page:?}"))
     } else {

@@ -12,7 +12,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use trendwatch::alerts::Event;
 use trendwatch::analysis::Verdict;
-use trendwatch::cli::demo::example_rules;
 use trendwatch::engine::Engine;
 use trendwatch::engine::backtest::{BacktestError, backtest, instants};
 use trendwatch::notify::NotifierRegistry;
@@ -39,13 +38,7 @@ impl Source for Counted<'_> {
     }
 }
 
-fn rule(name: &str) -> Rule {
-    example_rules()
-        .unwrap()
-        .into_iter()
-        .find(|r| r.name == name)
-        .unwrap()
-}
+use common::example_rule as rule;
 
 type Events = Vec<(DateTime<Utc>, String, Event, Verdict)>;
 
@@ -243,13 +236,8 @@ async fn a_range_too_long_to_hold_is_refused_before_it_is_read() {
     );
     // Once a day, but on one-minute buckets: three years of them per group.
     let text = "name: daily\nindex: metricbeat-*\ngroup_by: host.name\nmetric: min(system.memory.actual.free)\nbucket: 1m\nevery: 1d\ncondition: { threshold: { below: 100MB } }\nnotify: [ops]\n";
-    let (rules, problems) = trendwatch::rules::parse_rules(
-        std::path::Path::new("daily.yaml"),
-        text,
-        &trendwatch::rules::ValidationContext::default(),
-    );
-    assert!(problems.is_empty(), "{problems:?}");
-    let error = backtest(&rules[0], &counted, to - Duration::days(3 * 365), to)
+    let daily = common::rule_from(text);
+    let error = backtest(&daily, &counted, to - Duration::days(3 * 365), to)
         .await
         .unwrap_err();
     assert!(
@@ -274,7 +262,7 @@ async fn a_range_too_long_to_hold_is_refused_before_it_is_read() {
     };
     let store = common::load_fleet(&fleet);
     let to = fleet.end();
-    let error = backtest(&rules[0], &store, to - Duration::days(690), to)
+    let error = backtest(&daily, &store, to - Duration::days(690), to)
         .await
         .unwrap_err();
     assert!(

@@ -150,11 +150,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn memory_rule() -> Rule {
-    example_rules()
-        .unwrap()
-        .into_iter()
-        .find(|r| r.name == "api-memory-low")
-        .unwrap()
+    common::example_rule("api-memory-low")
 }
 
 async fn searches(server: &MockServer) -> Vec<Request> {
@@ -397,11 +393,7 @@ async fn an_answer_longer_than_trendwatch_reads_is_refused_and_not_retried() {
     let server = cluster(store()).await;
     let mut settings = settings(&[&server.uri()]);
     // The leak rule's answer (4 hosts, hours of 5-minute buckets) is far longer than 4 KB.
-    let leak = example_rules()
-        .unwrap()
-        .into_iter()
-        .find(|r| r.name == "api-memory-leak")
-        .unwrap();
+    let leak = common::example_rule("api-memory-leak");
     settings.max_answer_bytes = 4_000;
     let source = ElasticsearchSource::new(&settings).unwrap();
     let error = evaluate_rule(&leak, &source, now())

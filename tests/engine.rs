@@ -1,8 +1,6 @@
 //! One rule through every stage — plan, embedded store, series, verdict, lifecycle,
 //! template, notifier — on documents made in the test, at chosen instants.
 
-use std::path::Path;
-
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,19 +11,13 @@ use trendwatch::cli::demo::example_rules;
 use trendwatch::engine::Engine;
 use trendwatch::notify::{NotifierRegistry, StdoutNotifier};
 use trendwatch::query::{PlanLimits, TimeGrid, plan_counts, plan_search, time_grid};
-use trendwatch::rules::{Rule, ValidationContext, parse_rules};
 use trendwatch::source::embedded::{EmbeddedStore, StoreBuilder};
 
 fn t0() -> DateTime<Utc> {
     "2026-11-20T10:00:00Z".parse().unwrap()
 }
 
-fn rule(text: &str) -> Rule {
-    let (mut rules, problems) =
-        parse_rules(Path::new("test.yaml"), text, &ValidationContext::default());
-    assert!(problems.is_empty(), "{problems:?}");
-    rules.remove(0)
-}
+use common::rule_from as rule;
 
 /// Two hosts reporting free memory every minute for an hour; `api-2` drops to 60 MB at
 /// minute 30 and stays there, `api-1` stays at 900 MB.

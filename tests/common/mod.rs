@@ -82,3 +82,23 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .unwrap()
         .block_on(future)
 }
+
+/// The example rule of `rules/` named `name`.
+pub fn example_rule(name: &str) -> trendwatch::rules::Rule {
+    trendwatch::cli::demo::example_rules()
+        .unwrap()
+        .into_iter()
+        .find(|rule| rule.name == name)
+        .unwrap()
+}
+
+/// The one rule `text` defines, which must validate.
+pub fn rule_from(text: &str) -> trendwatch::rules::Rule {
+    let (mut rules, problems) = trendwatch::rules::parse_rules(
+        std::path::Path::new("test.yaml"),
+        text,
+        &trendwatch::rules::ValidationContext::default(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    rules.remove(0)
+}
